@@ -1,0 +1,42 @@
+# Alien Portal: `make demo` runs everything on embedded defaults, `make test` runs the checks.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck services clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+## demo: set everything up and run the portal, its pipeline and a simulated game (Ctrl-C stops it)
+demo: $(STAMP)
+	$(BIN)/python -m alienportal.devstack.demo
+
+## services: start PostgreSQL and Redis on this machine if they are not running (tests need both)
+services:
+	@scripts/ensure-services
+
+## test: lint, format check and the whole test suite against PostgreSQL, Redis and moto server
+test: $(STAMP) services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy alienportal scoreboard sessions reports support
+
+clean:
+	rm -rf $(VENV) var staticfiles bench-results

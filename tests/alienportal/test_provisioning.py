@@ -1,0 +1,89 @@
+"""Provisioning creates every resource once, is idempotent, and never half-provisions."""
+
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+from django.test import override_settings
+
+from alienportal.aws import aws_client
+from alienportal.provisioning import DEMO_USERS, GROUPS, ProvisioningError, aws_provision
+
+
+def _names() -> dict[str, object]:
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "KINESIS_STREAM_NAME": f"stream-{suffix}",
+        "ARCHIVE_BUCKET": f"archive-{suffix}",
+        "SSM_SESSION_PARAMETER": f"/test-{suffix}/session",
+        "COGNITO_USER_POOL_NAME": f"pool-{suffix}",
+        "COGNITO_APP_CLIENT_NAME": f"portal-{suffix}",
+        "APP_NAME": f"app-{suffix}",
+    }
+
+
+def test_provisioning_twice_gives_the_same_resources_and_no_error() -> None:
+    with override_settings(**_names()):
+        first = aws_provision(shard_count=3)
+        second = aws_provision(shard_count=3)
+
+        assert second.created == []
+        assert (second.user_pool_id, second.portal_client_id, second.stream_arn) == (
+            first.user_pool_id,
+            first.portal_client_id,
+            first.stream_arn,
+        )
+        shards = aws_client("kinesis").list_shards(StreamName=first.stream_name)["Shards"]
+        assert len(shards) == 3
+        aws_client("s3").head_bucket(Bucket=first.bucket)
+        value = aws_client("ssm").get_parameter(Name=first.ssm_parameter)["Parameter"]["Value"]
+        assert value == "null"
+        cognito = aws_client("cognito-idp")
+        groups = {group["GroupName"] for group in cognito.list_groups(UserPoolId=first.user_pool_id)["Groups"]}
+        assert groups == set(GROUPS)
+        for user in DEMO_USERS:
+            member_of = cognito.admin_list_groups_for_user(UserPoolId=first.user_pool_id, Username=user.username)
+            assert [group["GroupName"] for group in member_of["Groups"]] == [user.group]
+        pools = [
+            pool
+            for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]
+            if pool["Name"] == _pool_name(first.user_pool_id)
+        ]
+        assert len(pools) == 1
+
+
+def _pool_name(pool_id: str) -> str:
+    return aws_client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]["Name"]
+
+
+def test_demo_users_sign_in_with_their_documented_passwords() -> None:
+    with override_settings(**_names()):
+        result = aws_provision()
+        tokens = aws_client("cognito-idp").admin_initiate_auth(
+            UserPoolId=result.user_pool_id,
+            ClientId=result.game_client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "player", "PASSWORD": "Player-pass-1"},
+        )
+        assert tokens["AuthenticationResult"]["AccessToken"]
+
+
+def test_real_aws_is_refused_without_confirmation() -> None:
+    with (
+        override_settings(AWS_ENDPOINT_URL=None, **_names()),
+        pytest.raises(ProvisioningError, match="--allow-real-aws"),
+    ):
+        aws_provision()
+
+
+def test_a_failure_part_way_removes_what_the_run_created() -> None:
+    names = _names()
+    names["SSM_SESSION_PARAMETER"] = "/aws/reserved-by-aws"
+    with override_settings(**names):
+        with pytest.raises(ProvisioningError, match="removed"):
+            aws_provision()
+        with pytest.raises(ClientError) as missing:
+            aws_client("kinesis").describe_stream_summary(StreamName=names["KINESIS_STREAM_NAME"])
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        with pytest.raises(ClientError):
+            aws_client("s3").head_bucket(Bucket=names["ARCHIVE_BUCKET"])
