@@ -1,0 +1,81 @@
+"""Game sessions and the seats players hold in them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class GameType(models.TextChoices):
+    MULTIPLE_TRIALS = "MULTIPLE_TRIALS", "Multiple trials"
+    SINGLE_TRIAL = "SINGLE_TRIAL", "Single trial"
+    TIME_CONSTRAINED = "TIME_CONSTRAINED", "Time constrained"
+
+
+# Game types in which a player gets one game only (DESIGN.md, "Seats").
+ONE_GAME_TYPES = frozenset({GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED})
+
+
+class GameSession(models.Model):
+    """A session a manager opened; players take seats and stream snapshots while it is open."""
+
+    session_id = models.CharField(max_length=64, unique=True)
+    game_type = models.CharField(max_length=20, choices=GameType.choices)
+    opening_time = models.DateTimeField()
+    closing_time = models.DateTimeField(null=True, blank=True)
+    synchronize_time = models.DateTimeField(null=True, blank=True)
+    synchronized = models.BooleanField(default=False)
+    time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)
+    total_seats = models.PositiveIntegerField(default=150)
+    occupied_seats = models.PositiveIntegerField(default=0)
+    top_x = models.PositiveIntegerField(default=10)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opening_time"]
+        constraints = [
+            # Seat counts never go below zero or above TotalSeats, whatever the concurrency.
+            models.CheckConstraint(
+                condition=Q(occupied_seats__lte=F("total_seats")), name="game_session_seats_within_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(closing_time__isnull=True) | Q(closing_time__gte=F("opening_time")),
+                name="game_session_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.closing_time is None
+
+
+class SeatState(models.TextChoices):
+    PLAYING = "PLAYING", "Playing"
+    FINISHED = "FINISHED", "Finished"
+
+
+class Seat(models.Model):
+    """One player's place in one session: playing now, or finished their game."""
+
+    session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="seats")
+    nickname = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=SeatState.choices, default=SeatState.PLAYING)
+    games_played = models.PositiveIntegerField(default=1)
+    allocated_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "nickname"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "nickname"], name="seat_one_per_player_per_session"),
+        ]
+        indexes = [models.Index(fields=["session", "state"], name="seat_session_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.nickname} in {self.session_id} ({self.state})"
