@@ -71,7 +71,8 @@ def main() -> None:
         _manage(env, "migrate", "--noinput")
         _say("provisioning stream, bucket, SSM parameter and Cognito pool")
         _manage(env, "provision_aws", "--callback-url", f"http://localhost:{web_port}/oidc/callback/")
-        state = json.loads((VAR / "devstack.json").read_text())
+        state_file = Path(os.environ.get("DEVSTACK_STATE_FILE", VAR / "devstack.json"))
+        state = json.loads(state_file.read_text())
         env["COGNITO_USER_POOL_ID"] = state["user_pool_id"]
         _manage(env, "demo_superuser")
 
