@@ -8,6 +8,7 @@ fails, what this run created is deleted again, so a run never leaves a half-prov
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -286,7 +287,7 @@ def _ensure_cognito(
         cognito.create_group(UserPoolId=pool_id, GroupName=group, Description=f"Alien Portal role {group}")
         undo.push(
             f"cognito group {group}",
-            lambda group=group: cognito.delete_group(UserPoolId=pool_id, GroupName=group),
+            functools.partial(cognito.delete_group, UserPoolId=pool_id, GroupName=group),
         )
         result.created.append(f"cognito group {group}")
 
