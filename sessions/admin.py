@@ -110,11 +110,7 @@ class GameSessionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Sessions change only through the lifecycle services (audited), never through the form.
-        return [
-            field
-            for fieldset in self.fieldsets  # type: ignore[union-attr]
-            for field in fieldset[1]["fields"]
-        ]
+        return [str(field) for _, options in self.fieldsets or () for field in options["fields"]]
 
     # --- permissions: managers control sessions, support may look -------------------------
     # Roles come from Cognito groups, not Django model permissions, so each check asks the role.

@@ -14,6 +14,7 @@ from sessions.selectors import session_current, session_document_json
 from sessions.services import SeatRefused, seat_allocate, seat_deallocate
 
 USERNAME_MISSING = "Invalid request. Username not provided."
+NICKNAME_MAX_LENGTH = Seat._meta.get_field("nickname").max_length or 64
 
 
 class SessionCurrentApi(GameApi):
@@ -42,7 +43,7 @@ class SessionCurrentApi(GameApi):
 
 
 class _SeatInputSerializer(serializers.Serializer):
-    Username = StrictCharField(max_length=Seat._meta.get_field("nickname").max_length, trim_whitespace=False)
+    Username = StrictCharField(max_length=NICKNAME_MAX_LENGTH, trim_whitespace=False)
 
     def validate_Username(self, value: str) -> str:
         if not value.strip():
