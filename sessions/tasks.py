@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from sessions.selectors import publication_get
 from sessions.services import SessionPublishBusy, SessionPublishFailed, session_publish, sessions_close_expired
@@ -15,9 +16,9 @@ logger = logging.getLogger(__name__)
 @shared_task(
     autoretry_for=(SessionPublishFailed, SessionPublishBusy),
     retry_backoff=2,
-    retry_backoff_max=60,
+    retry_backoff_max=settings.SESSIONS_PUBLISH_RETRY_BACKOFF_MAX,
     retry_jitter=True,
-    max_retries=10,  # about ten minutes of backoff; after that the beat sweep keeps trying
+    max_retries=10,  # with the default backoff, about eight minutes; then the beat sweep keeps trying
     ignore_result=True,
 )
 def session_publish_task() -> int:

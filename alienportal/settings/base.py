@@ -166,3 +166,5 @@ CELERY_BEAT_SCHEDULE = {
     # Catches an SSM publish whose retries ran out or whose task was lost.
     "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
 }
+# Longest wait between two retries of a failed SSM publish, seconds (backoff doubles up to it).
+SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX", default=60)
