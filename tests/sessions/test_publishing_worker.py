@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 
+from alienportal.celery import app
 from alienportal.devstack.services import ChildService, free_port, moto_start
 from sessions.models import GameType
 from sessions.selectors import js_time, publication_get
@@ -60,9 +61,10 @@ def worker(ssm_server: dict[str, Any]) -> Iterator[subprocess.Popen[bytes]]:
         "DJANGO_READ_DOT_ENV": "0",
     }
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    app.control.purge()  # tasks left in this Redis database by earlier tests are not this test's
     with (LOG_DIR / "celery-worker-sessions.log").open("wb") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("celery")), "-A", "alienportal", "worker", "--pool", "solo", "--purge"],
+            [str(Path(sys.executable).with_name("celery")), "-A", "alienportal", "worker", "--pool", "solo"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
