@@ -162,7 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     # A timed session's closing time is fixed when it opens; this only makes the close visible
     # (SSM, seats) within a few seconds of the deadline.
-    "sessions-close-expired": {"task": "sessions.tasks.sessions_close_expired_task", "schedule": 2.0},
+    "sessions-close-expired": {"task": "sessions.tasks.sessions_close_expired_task", "schedule": 5.0},
     # Catches an SSM publish whose retries ran out or whose task was lost.
     "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
 }

@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def publication_row_create(apps, schema_editor):
+    # The single publication row exists from the start, so concurrent first sessions never race to create it.
+    apps.get_model("game_sessions", "SessionPublication").objects.get_or_create(pk=1)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -38,4 +43,5 @@ class Migration(migrations.Migration):
             model_name='gamesession',
             constraint=models.UniqueConstraint(models.Value(True), condition=models.Q(('closing_time__isnull', True)), name='game_session_one_open', violation_error_message='Another session is still open; close it first.'),
         ),
+        migrations.RunPython(publication_row_create, migrations.RunPython.noop),
     ]
