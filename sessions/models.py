@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -27,6 +29,9 @@ class GameSession(models.Model):
     synchronize_time = models.DateTimeField(null=True, blank=True)
     synchronized = models.BooleanField(default=False)
     time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # TIME_CONSTRAINED only: opening_time + time_limit_minutes, fixed when the session opens, so
+    # the session's end does not depend on when the closing task happens to run.
+    closes_at = models.DateTimeField(null=True, blank=True)
     total_seats = models.PositiveIntegerField(default=150)
     occupied_seats = models.PositiveIntegerField(default=0)
     top_x = models.PositiveIntegerField(default=10)
@@ -45,6 +50,14 @@ class GameSession(models.Model):
                 condition=Q(closing_time__isnull=True) | Q(closing_time__gte=F("opening_time")),
                 name="game_session_closes_after_opening",
             ),
+            # One open session at a time: the game knows a single "current session" (one SSM
+            # parameter), so allocations and snapshots must never have to choose between two.
+            models.UniqueConstraint(
+                models.Value(True),
+                condition=Q(closing_time__isnull=True),
+                name="game_session_one_open",
+                violation_error_message="Another session is still open; close it first.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,6 +66,15 @@ class GameSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closing_time is None
+
+    @property
+    def effective_closing_time(self) -> datetime | None:
+        """When records stop counting: the closing time, or the deadline a timed session closes at."""
+        return self.closing_time or self.closes_at
+
+    def accepts_players_at(self, moment: datetime) -> bool:
+        """Tell whether the session takes seats at `moment`: open, and its time not up."""
+        return self.closing_time is None and (self.closes_at is None or moment < self.closes_at)
 
 
 class SeatState(models.TextChoices):
@@ -79,3 +101,31 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nickname} in {self.session_id} ({self.state})"
+
+
+class SessionPublication(models.Model):
+    """The current session as it must be in SSM, and how far publishing it has got (one row).
+
+    Services write `desired_document` and bump `desired_version` in the same transaction as the
+    session change; publishing copies it to SSM and records `published_version`. A difference
+    between the two versions is work still to do, which the retries and the sweep pick up.
+    """
+
+    desired_document = models.TextField(default="null")
+    desired_version = models.PositiveBigIntegerField(default=0)
+    published_version = models.PositiveBigIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "SSM publication"
+        verbose_name_plural = "SSM publication"
+
+    def __str__(self) -> str:
+        return f"SSM publication v{self.published_version}/{self.desired_version}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.published_version < self.desired_version

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-from sessions.models import GameSession
+from django.db.models import F
+
+from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 
 
 def session_map(*, session_ids: Iterable[str]) -> dict[str, GameSession]:
@@ -13,3 +18,65 @@ def session_map(*, session_ids: Iterable[str]) -> dict[str, GameSession]:
     if not ids:
         return {}
     return {session.session_id: session for session in GameSession.objects.filter(session_id__in=ids)}
+
+
+def session_current() -> GameSession | None:
+    """Return the current session: the open one, else the most recently closed one, else None."""
+    # At most one session is open (constraint game_session_one_open), so "open first, then the
+    # newest" is the session the game sees in SSM.
+    return GameSession.objects.order_by(F("closing_time").desc(nulls_first=True), "-pk").first()
+
+
+def js_time(moment: datetime) -> str:
+    """Format `moment` as JavaScript's Date.toJSON does (UTC, milliseconds, `Z`), as the game expects."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def session_document(*, session: GameSession | None) -> dict[str, Any] | None:
+    """Return `session` in the shape the original game's manager page wrote to SSM (None: no session).
+
+    Key order follows the original (`JSON.stringify` of the manager's game-type choice, then the
+    id, opening time and seats); `TimeoutInMinutes` exists only for TIME_CONSTRAINED and
+    `Synchronized` only for the game types that can be synchronized, as in the original.
+    """
+    if session is None:
+        return None
+    document: dict[str, Any] = {"GameType": session.game_type}
+    if session.game_type == GameType.TIME_CONSTRAINED:
+        document["TimeoutInMinutes"] = session.time_limit_minutes
+    if session.game_type in (GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED):
+        document["Synchronized"] = session.synchronized
+    document["SessionId"] = session.session_id
+    document["OpeningTime"] = js_time(session.opening_time)
+    document["TotalSeats"] = session.total_seats
+    if session.synchronize_time is not None:
+        document["SynchronizeTime"] = js_time(session.synchronize_time)
+    if session.closing_time is not None:
+        document["ClosingTime"] = js_time(session.closing_time)
+    return document
+
+
+def session_document_json(*, session: GameSession | None) -> str:
+    """Return the SSM parameter value for `session`: compact JSON, `null` when there is no session."""
+    return json.dumps(session_document(session=session), separators=(",", ":"))
+
+
+def seat_map(*, session: GameSession) -> dict[str, Any]:
+    """Return who is playing, who finished and how many seats are free in `session`."""
+    seats = list(Seat.objects.filter(session=session).order_by("nickname").values_list("nickname", "state"))
+    playing = [name for name, state in seats if state == SeatState.PLAYING]
+    finished = [name for name, state in seats if state == SeatState.FINISHED]
+    return {
+        "playing": playing,
+        "finished": finished,
+        "occupied": session.occupied_seats,
+        "free": session.total_seats - session.occupied_seats,
+        "total": session.total_seats,
+    }
+
+
+def publication_get() -> SessionPublication:
+    """Return the SSM publication state (its single row, created empty on first use)."""
+    publication, _ = SessionPublication.objects.get_or_create(pk=1)
+    return publication

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from honcho.manager import Manager
@@ -34,11 +33,6 @@ def _manage(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         raise SystemExit(f"[demo] manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
-
-
-def demo_session_id() -> str:
-    """Return a session id in the game's own style, e.g. X181001T215808."""
-    return datetime.now(UTC).strftime("X%y%m%dT%H%M%S")
 
 
 def main() -> None:
@@ -76,7 +70,11 @@ def main() -> None:
         env["COGNITO_USER_POOL_ID"] = state["user_pool_id"]
         _manage(env, "demo_superuser")
 
-        session_id = os.environ.get("DEMO_SESSION_ID") or demo_session_id()
+        # A real open session (published to SSM) for the simulated game to feed; an open one
+        # left by an earlier run is reused.
+        named = ["--session-id", os.environ["DEMO_SESSION_ID"]] if os.environ.get("DEMO_SESSION_ID") else []
+        opened = _manage(env, "open_session", "--game-type", "MULTIPLE_TRIALS", "--reuse-open", *named)
+        session_id = opened.strip().splitlines()[-1]
         manager = Manager()
         manager.add_process(
             "worker",

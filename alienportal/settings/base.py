@@ -155,3 +155,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
+
+# --- Game sessions ------------------------------------------------------------------------
+# Merged into whatever schedule other areas define, so the blocks can be appended in any order.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    # A timed session's closing time is fixed when it opens; this only makes the close visible
+    # (SSM, seats) within a few seconds of the deadline.
+    "sessions-close-expired": {"task": "sessions.tasks.sessions_close_expired_task", "schedule": 5.0},
+    # Catches an SSM publish whose retries ran out or whose task was lost.
+    "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
+}
+# Longest wait between two retries of a failed SSM publish, seconds (backoff doubles up to it).
+SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX", default=60)

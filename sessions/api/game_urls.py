@@ -1,5 +1,11 @@
 """Routes of the game-facing API (the original game's /v1 resources) served by this app."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from sessions.api.game import SeatAllocateApi, SeatDeallocateApi, SessionCurrentApi
+
+urlpatterns = [
+    path("session", SessionCurrentApi.as_view(), name="game-session-current"),
+    path("allocate", SeatAllocateApi.as_view(), name="game-seat-allocate"),
+    path("deallocate", SeatDeallocateApi.as_view(), name="game-seat-deallocate"),
+]

@@ -1,0 +1,75 @@
+"""A manager opens, starts and closes a session by clicking through the admin in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from alienportal.models import AuditEntry
+from sessions.models import GameSession
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "test-logs"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="the machine's Chromium is not installed"),
+]
+
+
+@pytest.fixture
+def page(live_server: Any, manager: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM checks are
+    # still plain synchronous calls, which Django allows with this documented switch.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Signed in through a Django session cookie, so the test holds whatever the login flow becomes.
+    client = Client()
+    client.force_login(manager)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        context = browser.new_context(base_url=live_server.url)
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manager_runs_a_synchronized_timed_session_by_clicking(page: Any, manager: User) -> None:
+    page.goto("/admin/game_sessions/gamesession/")
+    page.get_by_role("link", name="Add game session").click()
+    page.get_by_label("Time constrained").check()
+    page.get_by_label("Minutes").fill("10")
+    page.get_by_label("Synchronized").check()
+    page.get_by_label("Session name").fill("Browser")
+    page.get_by_role("button", name="Open session").click()
+
+    page.get_by_text("Session Browser is open.").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "session-open.png"), full_page=True)
+    page.get_by_role("button", name="Start now (synchronized)").click()
+    page.get_by_text("Session Browser started.").wait_for()
+    page.get_by_role("button", name="Close session").click()
+    page.get_by_text("Session Browser closed.").wait_for()
+    assert page.get_by_role("button", name="Close session").count() == 0
+
+    session = GameSession.objects.get(session_id="Browser")
+    assert (session.game_type, session.time_limit_minutes, session.synchronized) == ("TIME_CONSTRAINED", 10, True)
+    assert session.synchronize_time is not None
+    assert session.closing_time is not None
+    assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
+        "session.open",
+        "session.start",
+        "session.close",
+    ]
+    assert set(AuditEntry.objects.values_list("actor", flat=True)) == {manager.pk}
