@@ -132,7 +132,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only deployments collect static files; in development runserver serves them from the apps,
+# and WhiteNoise would warn about a missing directory on every request.
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 
 # --- REST -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
