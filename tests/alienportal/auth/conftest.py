@@ -8,19 +8,25 @@ bad tokens; those are signed here with a test key that a small loopback JWKS end
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.core.cache import cache
 
 from alienportal.auth.jwks import jwks_cache_clear
+from alienportal.devstack.oidc import oidc_accounts_write, oidc_provider_start
+from alienportal.provisioning import DEMO_USERS
 
 TEST_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 REPORTS_CLIENT_ID = "reports-client-test"
@@ -116,3 +122,107 @@ def claims_for(**overrides: Any) -> dict[str, Any]:
     }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}
+
+
+# --- the development OpenID provider and the browser ------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOG_DIR = Path(__file__).resolve().parents[3] / "var" / "test-logs"
+
+
+def demo_accounts() -> list[dict[str, Any]]:
+    """The provisioning step's demo users as provider accounts, each with a stable sub."""
+    return [
+        {
+            "username": user.username,
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alienportal-test:{user.username}")),
+            "password": user.password,
+            "email": user.email,
+            "groups": [user.group],
+        }
+        for user in DEMO_USERS
+    ]
+
+
+@dataclass
+class OidcProvider:
+    url: str
+    accounts_file: Path
+    accounts: list[dict[str, Any]]
+
+    def groups_set(self, username: str, groups: list[str]) -> None:
+        """Change a user's groups at the provider, as an administrator would in Cognito."""
+        for account in self.accounts:
+            if account["username"] == username:
+                account["groups"] = groups
+        oidc_accounts_write(self.accounts_file, self.accounts)
+
+    def reset(self) -> None:
+        self.accounts = demo_accounts()
+        oidc_accounts_write(self.accounts_file, self.accounts)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(live_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:  # type: ignore[no-untyped-def]
+    """Run the development OpenID provider for the session, registered for the live server."""
+    accounts_file = tmp_path_factory.mktemp("oidc") / "accounts.json"
+    provider = OidcProvider(url="", accounts_file=accounts_file, accounts=demo_accounts())
+    provider.reset()
+    service = oidc_provider_start(
+        accounts_file=accounts_file,
+        redirect_uris=[f"{live_server.url}/oidc/callback/"],
+        post_logout_redirect_uris=[f"{live_server.url}/auth/signed-out/"],
+        log_dir=LOG_DIR,
+    )
+    provider.url = service.url
+    previous = {name: getattr(settings, name) for name in service.extra}
+    for name, value in service.extra.items():
+        setattr(settings, name, value)
+    yield provider
+    for name, value in previous.items():
+        setattr(settings, name, value)
+    service.stop()
+
+
+@pytest.fixture
+def provider(oidc_provider: OidcProvider) -> Iterator[OidcProvider]:
+    """The provider with the demo accounts as provisioned, whatever a test changes."""
+    oidc_provider.reset()
+    yield oidc_provider
+    oidc_provider.reset()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it through scripts/ensure-system-packages")
+    # Playwright's sync API runs an event loop in this thread; the test body's own ORM calls are
+    # still plain synchronous code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
