@@ -11,10 +11,11 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from alienportal.devstack.services import ChildService, _wait_until, free_port
+from alienportal.devstack.services import ChildService, _wait_until, free_port, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = ROOT / "devtools" / "oidc"
@@ -111,4 +112,38 @@ def oidc_provider_start(
         process=process,
         log_path=log_path,
         extra=oidc_django_env(issuer=issuer, client_id=client_id, client_secret=client_secret),
+    )
+
+
+ROLE_HINTS = {
+    "Managers": "a manager (the admin)",
+    "Support": "support (no session control)",
+    "Players": "a player (gets the 403 page)",
+}
+
+
+def oidc_provider_for_demo(*, demo_users: list[dict[str, str]], web_port: str, var: Path) -> ChildService:
+    """Start the provider for `make demo` with the provisioned demo users and the demo's web port."""
+    accounts_file = var / "oidc-accounts.json"
+    oidc_accounts_write(
+        accounts_file,
+        [
+            {
+                "username": user["username"],
+                "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alienportal-demo:{user['username']}")),
+                "password": user["password"],
+                "email": f"{user['username']}@alienportal.example",
+                "groups": [user["group"]],
+            }
+            for user in demo_users
+        ],
+    )
+    port = int(os.environ.get("DEMO_OIDC_PORT", "9000"))
+    origins = [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
+    return oidc_provider_start(
+        accounts_file=accounts_file,
+        redirect_uris=[f"{origin}/oidc/callback/" for origin in origins],
+        post_logout_redirect_uris=[f"{origin}/auth/signed-out/" for origin in origins],
+        log_dir=var / "logs",
+        port=None if port_open("127.0.0.1", port) else port,
     )
