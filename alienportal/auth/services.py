@@ -42,10 +42,10 @@ ROLE_PERMISSIONS: dict[Role, str | frozenset[str]] = {
 
 # Even Managers do not get these: users, groups and identities come from Cognito and are
 # overwritten at each sign-in, and whoever can edit users can make themselves superuser.
-MANAGERS_EXCLUDED = (
-    Q(content_type__app_label="auth", content_type__model__in=["user", "group", "permission"])
-    & ~Q(codename__startswith="view_")
-) | Q(content_type__app_label="portal_auth")
+MANAGERS_EXCLUDED = Q(
+    content_type__app_label__in=["auth", "portal_auth"],
+    content_type__model__in=["user", "group", "permission", "identity"],
+) & ~Q(codename__startswith="view_")
 
 
 def _permissions_for(role: Role) -> Iterable[Permission]:

@@ -42,7 +42,7 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def sign_in_failed(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal_auth/sign_in_failed.html", status=401)
+    return render(request, "portal_auth/sign_in_failed.html")
 
 
 @never_cache

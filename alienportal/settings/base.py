@@ -217,3 +217,5 @@ PORTAL_OPEN_PREFIXES = ["/oidc/", "/auth/", "/v1/", f"/{STATIC_URL}"]
 PORTAL_API_PREFIXES = ["/api/"]
 SIGN_IN_PATHS = ["/oidc/authenticate/", "/oidc/callback/", "/auth/break-glass/", "/admin/login/"]
 SIGN_IN_RATE_LIMIT = (env.int("SIGN_IN_RATE_LIMIT", default=30), env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60))
+# The API schema and docs are for signed-in staff and token holders, not for everyone.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
