@@ -22,6 +22,17 @@ from alienportal.auth.permissions import user_has_portal_access
 logger = logging.getLogger(__name__)
 
 
+def client_address(request: HttpRequest) -> str:
+    """Return the caller's address, looking through TRUSTED_PROXY_COUNT reverse proxies."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",")]
+        # Only the entries our own proxies appended can be trusted; the client writes the rest.
+        return addresses[-min(proxies, len(addresses))]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
 def _starts_with_any(path: str, prefixes: Any) -> bool:
     return any(path.startswith(prefix) for prefix in prefixes)
 
@@ -74,7 +85,7 @@ class SignInRateLimitMiddleware:
         count, window = limit
         now = time.time()
         window_start = math.floor(now / window) * window
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_address(request)
         key = f"signin-rate:{address}:{int(window_start)}"
         cache.add(key, 0, timeout=window + 1)
         try:

@@ -245,3 +245,11 @@ def test_api_rate_limit_answers_429_with_retry_after(client, own_pool, test_key:
     # Another caller has a budget of its own.
     other = test_key.sign(claims_for(sub="another-client"))
     assert _get(client, ME, other).status_code == 200
+
+
+def test_the_api_schema_documents_the_bearer_scheme(client, own_pool, test_key: SigningKey) -> None:
+    response = _get(client, "/api/schema/?format=json", test_key.sign(claims_for()))
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    assert schema["components"]["securitySchemes"]["cognitoBearer"]["scheme"] == "bearer"
+    assert {"cognitoBearer": []} in schema["paths"]["/api/auth/me/"]["get"]["security"]
