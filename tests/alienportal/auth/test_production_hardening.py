@@ -51,7 +51,7 @@ def test_production_sends_hsts_and_a_content_security_policy() -> None:
     assert out["status"] == 200
     headers = out["headers"]
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
-    policy = dict((directive.split(" ", 1) + [""])[:2] for directive in headers["Content-Security-Policy"].split("; "))
+    policy = dict(([*directive.split(" ", 1), ""])[:2] for directive in headers["Content-Security-Policy"].split("; "))
     assert policy["default-src"] == "'self'"
     assert policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'self'"
