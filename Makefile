@@ -17,15 +17,16 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 ## system-packages: Debian's Chromium (browser tests) and Node.js (OpenID provider), installed once
 system-packages:
-	@scripts/ensure-system-packages
+	@scripts/ensure-system-packages chromium node
 
 # The development OpenID provider's npm packages, exactly as locked (npm ci).
 $(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@scripts/ensure-system-packages node
 	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(OIDC_STAMP)
 
 ## oidc-provider: install the development OpenID provider (devtools/oidc)
-oidc-provider: system-packages $(OIDC_STAMP)
+oidc-provider: $(OIDC_STAMP)
 
 ## demo: set everything up and run the portal, its pipeline and a simulated game (Ctrl-C stops it)
 demo: $(STAMP) oidc-provider
@@ -36,7 +37,7 @@ services:
 	@scripts/ensure-services
 
 ## test: lint, format check and the whole test suite against PostgreSQL, Redis and moto server
-test: $(STAMP) services oidc-provider
+test: $(STAMP) services system-packages oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -53,4 +54,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy alienportal scoreboard sessions reports support
 
 clean:
-	rm -rf $(VENV) var staticfiles bench-results
+	rm -rf $(VENV) var staticfiles bench-results $(OIDC_DIR)/node_modules

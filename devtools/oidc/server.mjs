@@ -13,7 +13,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT || 9000);
 const issuer = process.env.OIDC_ISSUER || `http://127.0.0.1:${port}`;
@@ -52,6 +52,14 @@ function page(title, body) {
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' };
+
+// An account deleted from the accounts file while its session lives must sign in again (a silent
+// prompt=none re-check then fails with login_required, as with a user removed from Cognito).
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(
+  new interactionPolicy.Check('account_gone', 'the signed-in account no longer exists', 'login_required', (ctx) =>
+    Boolean(ctx.oidc.session.accountId && !ctx.oidc.account)),
+);
 
 const configuration = {
   clients: [
@@ -120,7 +128,7 @@ const configuration = {
     await grant.save();
     return grant;
   },
-  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 86400, Grant: 86400 },
   renderError(ctx, out) {
     ctx.type = 'html';
@@ -129,6 +137,7 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+provider.on('server_error', (_ctx, error) => console.error('server_error', error));
 const providerCallback = provider.callback();
 
 function loginForm(uid, { error = '', username = '' } = {}) {

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from alienportal.devstack.oidc import oidc_accounts_write
 from alienportal.provisioning import DEMO_USERS
 from tests.alienportal.auth.conftest import OidcProvider
 
@@ -120,3 +121,20 @@ def test_a_group_removed_at_the_provider_takes_effect_at_the_next_refresh(
     time.sleep(3.2)
     assert page.goto(f"{live_server.url}/admin/").status == 200
     assert page.get_by_role("heading", name="Site administration").is_visible()
+
+
+def test_an_account_removed_at_the_provider_is_signed_out_at_the_next_refresh(
+    page, live_server, provider, settings
+) -> None:
+    settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 2
+    sign_in(page, live_server, provider, "support")
+    assert page.get_by_role("heading", name="Site administration").is_visible()
+    provider.accounts = [account for account in provider.accounts if account["username"] != "support"]
+    oidc_accounts_write(provider.accounts_file, provider.accounts)
+    time.sleep(2.2)
+    page.goto(f"{live_server.url}/admin/")
+    # The silent re-check fails (the provider no longer knows the account): signed out here.
+    page.wait_for_url(f"{live_server.url}/auth/sign-in-failed/")
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_selector("input[name=password]")
+    assert page.url.startswith(f"{provider.url}/interaction/")
