@@ -82,7 +82,9 @@ class CognitoOIDCBackend(OIDCAuthenticationBackend):
 class BreakGlassBackend(ModelBackend):
     """Password sign-in for local superusers only (break-glass when the provider is down)."""
 
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None or not user.is_superuser:
             return None

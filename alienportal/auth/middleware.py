@@ -117,14 +117,14 @@ class OIDCSessionRefresh(SessionRefresh):
         self.OIDC_USE_NONCE = True
         self.OIDC_NONCE_SIZE = 32
 
-    @property  # type: ignore[override]
+    @property
     def OIDC_OP_AUTHORIZATION_ENDPOINT(self) -> str:
         return str(settings.OIDC_OP_AUTHORIZATION_ENDPOINT)
 
-    @property  # type: ignore[override]
+    @property
     def OIDC_RP_CLIENT_ID(self) -> str:
         return str(settings.OIDC_RP_CLIENT_ID)
 
-    @property  # type: ignore[override]
+    @property
     def OIDC_RP_SCOPES(self) -> str:
         return str(settings.OIDC_RP_SCOPES)

@@ -210,6 +210,11 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["alienportal.auth.throttling.CallerRateThrottle"]
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+# Behind N reverse proxies the client address is the N-th last X-Forwarded-For entry; rate limits
+# key on it. 0 (not DRF's default None, which trusts whatever X-Forwarded-For the client sends and
+# so lets anyone pick a fresh budget per request) means: the address of the TCP peer.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 # Paths the portal gate leaves alone, and API paths whose own permissions decide (see
 # alienportal.auth.middleware.PortalAccessMiddleware). Extend these lists, never bypass the gate.

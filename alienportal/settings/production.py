@@ -32,7 +32,11 @@ from urllib.parse import urlsplit  # noqa: E402
 
 from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE  # noqa: E402
 
-from alienportal.settings.base import INSTALLED_APPS, MIDDLEWARE, OIDC_OP_AUTHORIZATION_ENDPOINT  # noqa: E402
+from alienportal.settings.base import (  # noqa: E402
+    INSTALLED_APPS,
+    MIDDLEWARE,
+    OIDC_OP_AUTHORIZATION_ENDPOINT,
+)
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)  # a working day
 # Lax, not Strict: the provider's redirect back to /oidc/callback/ must carry the session cookie.
@@ -40,10 +44,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # The CSRF cookie stays readable by scripts: Dash callbacks send it as X-CSRFToken.
 CSRF_COOKIE_HTTPONLY = False
-# Behind N reverse proxies the client address is the N-th last X-Forwarded-For entry; rate limits
-# key on it (sign-in and API alike), or every user would share the proxy's budget.
-TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None  # noqa: F405
 
 INSTALLED_APPS = [*INSTALLED_APPS, "csp"]
 MIDDLEWARE = [*MIDDLEWARE]

@@ -1,11 +1,11 @@
-"""A URLconf with one scope-protected probe endpoint besides the portal's own routes.
+"""A URLconf with probe endpoints (scope-protected, public) besides the portal's own routes.
 
 The reports API that really needs `reports/read` is built elsewhere; this probe lets the token
 tests check HasScope on its own.
 """
 
 from django.urls import path
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,4 +21,15 @@ class ReportProbeApi(APIView):
         return Response({"ok": True})
 
 
-urlpatterns = [path("api/probe/", ReportProbeApi.as_view()), *portal_urlpatterns]
+class PublicProbeApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("api/probe/", ReportProbeApi.as_view()),
+    path("api/public-probe/", PublicProbeApi.as_view()),
+    *portal_urlpatterns,
+]

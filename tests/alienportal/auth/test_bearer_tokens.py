@@ -253,3 +253,10 @@ def test_the_api_schema_documents_the_bearer_scheme(client, own_pool, test_key: 
     schema = json.loads(response.content)
     assert schema["components"]["securitySchemes"]["cognitoBearer"]["scheme"] == "bearer"
     assert {"cognitoBearer": []} in schema["paths"]["/api/auth/me/"]["get"]["security"]
+
+
+@pytest.mark.urls("tests.alienportal.auth.scope_urls")
+def test_a_forged_x_forwarded_for_does_not_buy_a_fresh_budget(client, settings) -> None:
+    settings.API_THROTTLE_RATE = "2/min"
+    statuses = [client.get("/api/public-probe/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
