@@ -10,7 +10,8 @@ the first whose glob matches the full route (as Django prints it, e.g.
 
 Expectations: an HTTP status, SIGN_IN (302 to the sign-in flow) or OPEN (the view's own answer:
 anything below 500 that is not SIGN_IN, 401 or 403, e.g. 200, 302 elsewhere, 404, 405).
-Requests are GETs with the sample values below for path parameters.
+Requests are GETs with the sample values below for path parameters; an admin object page gets
+the pk of its model's first object (see sample_objects_create).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ SAMPLE_KWARGS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label
 
 
 def sample_objects_create() -> None:
-    """Create the object with pk 1 of each model the admin shows, so object pages are tested.
+    """Create an object of each model the admin shows, so its object pages are really tested.
 
     (A missing object makes the admin redirect before it checks permissions, which would hide
-    what a role may do.) Users and identities with pk 1 are created by the matrix test itself.
+    what a role may do.) The test opens admin object pages with the model's first object; users
+    and identities are created by the matrix test itself.
     """
     from django.contrib.auth.models import Group
     from django.utils import timezone
@@ -49,12 +51,12 @@ def sample_objects_create() -> None:
         SolarSchedule,
     )
 
-    Group.objects.create(pk=1, name="Sample group")
-    IntervalSchedule.objects.create(pk=1, every=10, period=IntervalSchedule.SECONDS)
-    CrontabSchedule.objects.create(pk=1)
-    SolarSchedule.objects.create(pk=1, event="sunrise", latitude=0, longitude=0)
-    ClockedSchedule.objects.create(pk=1, clocked_time=timezone.now())
-    PeriodicTask.objects.create(pk=1, name="sample", task="sample.task", interval_id=1)
+    Group.objects.create(name="Sample group")
+    interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.SECONDS)
+    CrontabSchedule.objects.create()
+    SolarSchedule.objects.create(event="sunrise", latitude=0, longitude=0)
+    ClockedSchedule.objects.create(clocked_time=timezone.now())
+    PeriodicTask.objects.create(name="sample", task="sample.task", interval=interval)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from alienportal.auth.models import Identity
 from alienportal.auth.services import user_from_claims, user_roles_sync
 from tests import access_rules as rules
 from tests.alienportal.auth.conftest import REPORTS_CLIENT_ID, SigningKey, claims_for
@@ -38,6 +38,12 @@ def _rule(route: str) -> rules.Rule | None:
 
 def _sample_path(route: str, rule: rules.Rule) -> str:
     values = {**rules.SAMPLE_KWARGS, **rule.kwargs}
+    admin_model = re.match(r"admin/(\w+)/(\w+)/<", route)
+    if admin_model and not rule.kwargs:
+        model = apps.get_model(admin_model.group(1), admin_model.group(2))
+        first = model.objects.order_by("pk").values_list("pk", flat=True).first()
+        assert first is not None, f"no {model.__name__} to open: create one in access_rules.sample_objects_create"
+        values = {**values, "object_id": str(first), "id": str(first)}
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route)
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], path)
     return "/" + path.replace("^", "").replace("$", "")
@@ -81,7 +87,7 @@ def actors(own_pool, settings, test_key: SigningKey) -> tuple[dict[str, User], d
     settings.API_THROTTLE_RATE = None  # hundreds of requests from one test client
     settings.SIGN_IN_RATE_LIMIT = None
     rules.sample_objects_create()
-    users = {rules.SUPERUSER: User.objects.create_superuser("root", "root@example.com", "pw-1", id=1)}
+    users = {rules.SUPERUSER: User.objects.create_superuser("root", "root@example.com", "pw-1")}
     for role, groups in [
         (rules.PLAYER, ["Players"]),
         (rules.NO_ROLE, []),
@@ -91,7 +97,6 @@ def actors(own_pool, settings, test_key: SigningKey) -> tuple[dict[str, User], d
         user = user_from_claims(issuer="http://provider.test", claims={"sub": f"sub-{role}", "cognito:username": role})
         user_roles_sync(user=user, groups=groups)
         users[role] = User.objects.get(pk=user.pk)
-    Identity.objects.filter(user=users[rules.MANAGER]).update(id=1)
     tokens = {
         rules.REST_CLIENT: test_key.sign(claims_for()),
         rules.PLAYER_TOKEN: test_key.sign(
@@ -113,7 +118,7 @@ def test_route_answers_each_role_as_the_rules_say(route: str, actors) -> None:  
     rule = _rule(route)
     if rule is None:
         pytest.fail(f"no rule in tests/access_rules.py for {route!r}")
-    path = _sample_path(route, rule)
+    path = _sample_path(route, rule)  # after the fixture: admin object pages need their objects
     served_by = resolve(path).route
     if served_by != route:
         # Shadowed by an earlier pattern (e.g. the admin's own login, replaced by ours): that URL is
