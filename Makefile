@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+OIDC_DIR := devtools/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services clean
+.PHONY: demo test lint format typecheck services system-packages oidc-provider clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +15,21 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
+## system-packages: Debian's Chromium (browser tests) and Node.js (OpenID provider), installed once
+system-packages:
+	@scripts/ensure-system-packages chromium node
+
+# The development OpenID provider's npm packages, exactly as locked (npm ci).
+$(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@scripts/ensure-system-packages node
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+## oidc-provider: install the development OpenID provider (devtools/oidc)
+oidc-provider: $(OIDC_STAMP)
+
 ## demo: set everything up and run the portal, its pipeline and a simulated game (Ctrl-C stops it)
-demo: $(STAMP)
+demo: $(STAMP) oidc-provider
 	$(BIN)/python -m alienportal.devstack.demo
 
 ## services: start PostgreSQL and Redis on this machine if they are not running (tests need both)
@@ -22,7 +37,7 @@ services:
 	@scripts/ensure-services
 
 ## test: lint, format check and the whole test suite against PostgreSQL, Redis and moto server
-test: $(STAMP) services
+test: $(STAMP) services system-packages oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -39,4 +54,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy alienportal scoreboard sessions reports support
 
 clean:
-	rm -rf $(VENV) var staticfiles bench-results
+	rm -rf $(VENV) var staticfiles bench-results $(OIDC_DIR)/node_modules

@@ -3,12 +3,21 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from mozilla_django_oidc.views import OIDCLogoutView
+
+from alienportal.auth import views as auth_views
 
 urlpatterns = [
+    # People sign in through the OIDC provider: the admin's own login and logout are replaced.
+    path("admin/login/", auth_views.admin_login, name="portal_admin_login"),
+    path("admin/logout/", OIDCLogoutView.as_view(), name="portal_admin_logout"),
     path("admin/", admin.site.urls),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("auth/", include("alienportal.auth.urls")),
     # The game-facing API keeps the original game's resource paths (API Gateway stage /v1).
     path("v1/", include("sessions.api.game_urls")),  # session, allocate, deallocate
     path("v1/", include("scoreboard.api.game_urls")),  # updatestatus, scoreboard
+    path("api/auth/", include("alienportal.auth.api_urls")),  # the caller's own identity
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

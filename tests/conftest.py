@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -12,6 +14,15 @@ from django.conf import settings
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "var" / "test-logs"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +51,41 @@ def provisioned(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory):  #
     from alienportal.provisioning import aws_provision
 
     return aws_provision()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it through scripts/ensure-system-packages")
+    # Playwright's sync API runs an event loop in this thread; the test body's own ORM calls are
+    # still plain synchronous code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def portal_client(user: Any) -> Any:
+    """Return a test client signed in as `user` the way the portal signs people in.
+
+    Local superusers use the break-glass password backend; everyone else comes through the
+    OpenID provider, so the session also carries a fresh ID-token expiry (no refresh due yet).
+    """
+    from django.test import Client
+
+    client = Client()
+    if user.is_superuser:
+        client.force_login(user, backend="alienportal.auth.backends.BreakGlassBackend")
+        return client
+    client.force_login(user, backend="alienportal.auth.backends.CognitoOIDCBackend")
+    session = client.session
+    session["oidc_id_token_expiration"] = time.time() + 3600
+    session.save()
+    return client

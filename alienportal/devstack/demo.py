@@ -14,6 +14,7 @@ from pathlib import Path
 
 from honcho.manager import Manager
 
+from alienportal.devstack.oidc import ROLE_HINTS, oidc_provider_for_demo
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start, port_open, redis_ensure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,14 @@ def main() -> None:
         state_file = Path(os.environ.get("DEVSTACK_STATE_FILE", VAR / "devstack.json"))
         state = json.loads(state_file.read_text())
         env["COGNITO_USER_POOL_ID"] = state["user_pool_id"]
+        # Sign-in: moto has no hosted UI, so a real OpenID provider on loopback plays Cognito's.
+        oidc = oidc_provider_for_demo(demo_users=state["demo_users"], web_port=web_port, var=VAR)
+        started.append(oidc)
+        env.update(oidc.extra)
+        env["COGNITO_ALLOWED_CLIENT_IDS"] = ",".join(
+            state[key] for key in ("portal_client_id", "reports_client_id", "game_client_id") if state.get(key)
+        )
+        _say(f"OpenID provider (sign-in page): {oidc.url}")
         _manage(env, "demo_superuser")
 
         # A real open session (published to SSM) for the simulated game to feed; an open one
@@ -97,8 +106,10 @@ def main() -> None:
         _say(f"Alien Portal: http://localhost:{web_port}/admin/")
         _say(f"API docs:     http://localhost:{web_port}/api/docs/")
         _say("break-glass admin: admin / admin-demo-password (local superuser, demo only)")
+        _say(f"sign in at http://localhost:{web_port}/admin/ (break-glass: /auth/break-glass/):")
         for user in state["demo_users"]:
-            _say(f"Cognito {user['group']:<8}: {user['username']} / {user['password']}")
+            hint = ROLE_HINTS.get(user["group"], user["group"])
+            _say(f"  as {hint}: {user['username']} / {user['password']}")
         _say(f"simulated game feeding session {session_id} on stream {state['stream_name']}")
         _say("Ctrl-C stops everything")
         manager.loop()

@@ -170,3 +170,72 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Longest wait between two retries of a failed SSM publish, seconds (backoff doubles up to it).
 SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX", default=60)
+
+# --- Identity and access (alienportal.auth) ----------------------------------------------
+# Browser sign-in: OIDC code flow (state, nonce, PKCE) with the provider; roles from
+# `cognito:groups`. APIs: Cognito bearer tokens verified against the pool's JWKS.
+INSTALLED_APPS += ["alienportal.auth.apps.PortalAuthConfig"]
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 : 0] = [
+    "alienportal.auth.middleware.SignInRateLimitMiddleware",
+    "alienportal.auth.middleware.OIDCSessionRefresh",
+    "alienportal.auth.middleware.PortalAccessMiddleware",
+]
+# No ModelBackend: only local superusers may use a password (break-glass).
+AUTHENTICATION_BACKENDS = [
+    "alienportal.auth.backends.CognitoOIDCBackend",
+    "alienportal.auth.backends.BreakGlassBackend",
+]
+LOGIN_URL = "oidc_authentication_init"
+LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL_FAILURE = "/auth/sign-in-failed/"
+LOGOUT_REDIRECT_URL = "/auth/signed-out/"
+
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session request
+OIDC_OP_LOGOUT_URL_METHOD = "alienportal.auth.views.provider_logout_url"
+OIDC_TIMEOUT = 10
+OIDC_EXEMPT_URLS: list[str] = []
+# How long a sign-in is trusted before a silent re-check at the provider (and a roles re-sync).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=300)
+
+# Bearer tokens. COGNITO_ISSUER and COGNITO_JWKS_URL default from the pool id (see
+# alienportal.auth.tokens); the JWKS URL is never taken from a token's own `iss`.
+COGNITO_ISSUER = env.str("COGNITO_ISSUER", default="")
+COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
+COGNITO_ALLOWED_CLIENT_IDS = env.list("COGNITO_ALLOWED_CLIENT_IDS", default=[])
+COGNITO_ALLOWED_TOKEN_USES = env.list("COGNITO_ALLOWED_TOKEN_USES", default=["access", "id"])
+COGNITO_JWT_LEEWAY_SECONDS = env.int("COGNITO_JWT_LEEWAY_SECONDS", default=30)
+COGNITO_JWKS_CACHE_SECONDS = env.int("COGNITO_JWKS_CACHE_SECONDS", default=3600)
+COGNITO_JWKS_MIN_REFETCH_SECONDS = env.int("COGNITO_JWKS_MIN_REFETCH_SECONDS", default=30)
+
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "alienportal.auth.authentication.CognitoJWTAuthentication",  # first: unauthenticated calls get 401
+    "rest_framework.authentication.SessionAuthentication",  # the browsable pages of signed-in staff
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["alienportal.auth.throttling.CallerRateThrottle"]
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+# Behind N reverse proxies the client address is the N-th last X-Forwarded-For entry; rate limits
+# key on it. 0 (not DRF's default None, which trusts whatever X-Forwarded-For the client sends and
+# so lets anyone pick a fresh budget per request) means: the address of the TCP peer.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Paths the portal gate leaves alone, and API paths whose own permissions decide (see
+# alienportal.auth.middleware.PortalAccessMiddleware). Extend these lists, never bypass the gate.
+PORTAL_OPEN_PREFIXES = ["/oidc/", "/auth/", "/v1/", f"/{STATIC_URL}"]
+PORTAL_API_PREFIXES = ["/api/"]
+SIGN_IN_PATHS = ["/oidc/authenticate/", "/oidc/callback/", "/auth/break-glass/", "/admin/login/"]
+SIGN_IN_RATE_LIMIT = (env.int("SIGN_IN_RATE_LIMIT", default=30), env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60))
+# The API schema and docs are for signed-in staff and token holders, not for everyone.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]

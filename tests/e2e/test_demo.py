@@ -1,13 +1,14 @@
 """The README's demo command brings the portal up, feeds the stream, and Ctrl-C stops everything."""
 
+import http.client
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import psutil
@@ -18,6 +19,16 @@ from alienportal.devstack.services import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
+
+
+def _get(host: str, port: int, path: str) -> http.client.HTTPResponse:
+    """GET without following redirects, so the test sees where the portal sends a stranger."""
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
 
 
 def _wait_for(pattern: str, output: list[str], process: subprocess.Popen[str], timeout: float) -> re.Match[str]:
@@ -41,6 +52,7 @@ def test_demo_serves_the_portal_feeds_the_stream_and_stops_on_ctrl_c(tmp_path: P
         **os.environ,
         "DEMO_PORT": str(web_port),
         "DEMO_MOTO_PORT": str(moto_port),
+        "DEMO_OIDC_PORT": str(free_port()),
         "DEMO_RATE": "50",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "DEVSTACK_STATE_FILE": str(tmp_path / "devstack.json"),
@@ -61,18 +73,27 @@ def test_demo_serves_the_portal_feeds_the_stream_and_stops_on_ctrl_c(tmp_path: P
     try:
         endpoint = _wait_for(r"embedded AWS \(moto server\): (\S+)", output, process, 60).group(1)
         assert endpoint == f"http://127.0.0.1:{moto_port}"
+        provider = _wait_for(r"OpenID provider \(sign-in page\): (\S+)", output, process, 120).group(1)
         _wait_for(r"Alien Portal: http://localhost:\d+/admin/", output, process, 120)
-        _wait_for(r"Cognito Managers: manager / ", output, process, 5)
+        _wait_for(r"as a manager.*: manager / ", output, process, 5)
 
+        # The portal is closed to strangers: its admin sends them to sign in at the provider.
         deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and status != 200:
+        first = None
+        while time.monotonic() < deadline and first is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/admin/login/", timeout=2) as response:
-                    status = response.status
+                first = _get("127.0.0.1", web_port, "/admin/")
             except OSError:
                 time.sleep(0.5)
-        assert status == 200
+        assert first is not None
+        assert first.status == 302
+        assert first.getheader("Location", "").startswith("/oidc/authenticate/")
+        to_provider = _get("127.0.0.1", web_port, first.getheader("Location", ""))
+        assert to_provider.status == 302
+        assert to_provider.getheader("Location", "").startswith(provider)
+        provider_url = urlsplit(provider)
+        discovery = _get(provider_url.hostname or "", provider_url.port or 80, "/.well-known/openid-configuration")
+        assert discovery.status == 200
 
         kinesis = boto3.client("kinesis", endpoint_url=endpoint, region_name="us-east-1")
         stream = "alienportal-gamestatus"

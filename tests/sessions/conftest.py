@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
+from alienportal.auth.services import user_roles_sync
 from alienportal.roles import Role
 
 
 def user_in(role: Role, username: str) -> User:
+    """Create a user with `role`, its group and permissions synced as at a provider sign-in."""
     user = User.objects.create_user(username=username, password="x-pass-123456")
-    group, _ = Group.objects.get_or_create(name=role.value)
-    user.groups.add(group)
-    return user
+    user_roles_sync(user=user, groups=[role.value])
+    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
 def manager(db: None) -> User:
-    user = user_in(Role.MANAGERS, "mia-manager")
-    user.is_staff = True
-    user.save()
-    return user
+    return user_in(Role.MANAGERS, "mia-manager")
 
 
 @pytest.fixture

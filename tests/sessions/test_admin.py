@@ -13,6 +13,7 @@ from alienportal.roles import Role
 from sessions.models import GameSession, GameType, SeatState, SessionPublication
 from sessions.services import seat_allocate, seats_release_finished, session_open
 from sessions.top_x import top_x_provider_register
+from tests.conftest import portal_client
 from tests.sessions.conftest import user_in
 
 pytestmark = pytest.mark.django_db
@@ -22,17 +23,12 @@ CHANGELIST = "/admin/game_sessions/gamesession/"
 
 @pytest.fixture
 def manager_browser(manager: User) -> Client:
-    client = Client()
-    client.force_login(manager)
-    return client
+    return portal_client(manager)
 
 
 @pytest.fixture
 def support(db: None) -> User:
-    user = user_in(Role.SUPPORT, "sue-support")
-    user.is_staff = True
-    user.save()
-    return user
+    return user_in(Role.SUPPORT, "sue-support")
 
 
 @pytest.fixture
@@ -137,8 +133,7 @@ def test_without_standings_the_top_x_says_so(manager_browser: Client, manager: U
 def test_support_may_release_seats_but_not_control_sessions(support: User, manager: User) -> None:
     session = session_open(manager=manager, game_type=GameType.SINGLE_TRIAL)
     seat_allocate(nickname="stuck")
-    browser = Client()
-    browser.force_login(support)
+    browser = portal_client(support)
 
     assert browser.get(f"{CHANGELIST}add/").status_code == 403
     assert browser.post(f"{CHANGELIST}{session.pk}/close/").status_code == 403

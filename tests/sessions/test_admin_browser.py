@@ -8,40 +8,24 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 
 from alienportal.models import AuditEntry
 from sessions.models import GameSession
+from tests.conftest import portal_client
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "test-logs"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="the machine's Chromium is not installed"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def page(live_server: Any, manager: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM checks are
-    # still plain synchronous calls, which Django allows with this documented switch.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Signed in through a Django session cookie, so the test holds whatever the login flow becomes.
-    client = Client()
-    client.force_login(manager)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        context = browser.new_context(base_url=live_server.url)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-        yield context.new_page()
-        browser.close()
+def page(browser: Any, live_server: Any, manager: User) -> Iterator[Any]:
+    # Signed in as the provider would sign the manager in, carried over by the session cookie.
+    client = portal_client(manager)
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

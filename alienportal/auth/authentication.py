@@ -1,0 +1,97 @@
+"""DRF authentication with Cognito bearer tokens: `request.auth` is the verified claims dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from alienportal.auth.tokens import TokenRejected, token_verify
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """The caller behind a verified token: a person (player, manager) or an app client.
+
+    It is deliberately not a Django user: a token grants what its claims say (groups, scopes)
+    and nothing from the Django permission tables, so `has_perm` is always False.
+    """
+
+    sub: str
+    username: str
+    client_id: str
+    cognito_groups: tuple[str, ...] = field(default=())
+    pk: None = None
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def groups(self) -> Any:
+        # A token's roles are its `cognito:groups` claim (alienportal.roles.request_roles reads
+        # it); the caller belongs to no Django group.
+        from django.contrib.auth.models import Group
+
+        return Group.objects.none()
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+    def has_perms(self, perms: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return False
+
+    def get_username(self) -> str:
+        return self.username
+
+    def __str__(self) -> str:
+        return self.username or self.client_id
+
+
+def token_caller(claims: dict[str, Any]) -> TokenCaller:
+    """Build the caller of verified claims."""
+    client_id = str(claims.get("client_id") or claims.get("aud") or "")
+    username = str(claims.get("cognito:username") or claims.get("username") or "")
+    return TokenCaller(
+        sub=str(claims["sub"]),
+        username=username,
+        client_id=client_id,
+        cognito_groups=tuple(str(group) for group in claims.get("cognito:groups") or ()),
+    )
+
+
+class CognitoJWTAuthentication(BaseAuthentication):
+    """Authenticate `Authorization: Bearer <Cognito JWT>`; no header means "not this scheme"."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[TokenCaller, dict[str, Any]] | None:
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword:
+            return None
+        if len(header) != 2:
+            raise AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        try:
+            claims = token_verify(header[1].decode("ascii"))
+        except UnicodeDecodeError as exc:
+            raise AuthenticationFailed("malformed token") from exc
+        except TokenRejected as exc:
+            raise AuthenticationFailed(str(exc)) from exc
+        return token_caller(claims), claims
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) to unauthenticated calls, with the scheme to use.
+        return 'Bearer realm="alienportal"'

@@ -1,0 +1,117 @@
+"""Verify Cognito JSON Web Tokens: RS256 signature, issuer, lifetime, token use and client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.conf import settings
+
+from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
+
+logger = logging.getLogger(__name__)
+
+# The only algorithm accepted: anything else (`none`, HS256 keyed with the public key, ...) is
+# how forged tokens get through a verifier that trusts the token's own header.
+ALGORITHM = "RS256"
+
+
+class TokenRejected(Exception):
+    """The token is not one we accept; the message says why (safe to show the caller)."""
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """What a token must satisfy; read from settings on each call so tests and env can change it."""
+
+    jwks_url: str
+    issuer: str
+    client_ids: frozenset[str]
+    token_uses: frozenset[str]
+    leeway: int
+    jwks_max_age: float
+    jwks_min_refetch_interval: float
+
+    @classmethod
+    def from_settings(cls) -> TokenPolicy:
+        pool_id = settings.COGNITO_USER_POOL_ID
+        issuer = settings.COGNITO_ISSUER or (
+            f"https://cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool_id}" if pool_id else ""
+        )
+        jwks_url = settings.COGNITO_JWKS_URL
+        if not jwks_url and pool_id:
+            # From our own configuration (endpoint + pool), never from a token's `iss`: moto's
+            # tokens name the real AWS issuer while their keys are served by moto.
+            base = f"{settings.AWS_ENDPOINT_URL}/{pool_id}" if settings.AWS_ENDPOINT_URL else issuer
+            jwks_url = f"{base}/.well-known/jwks.json"
+        return cls(
+            jwks_url=jwks_url,
+            issuer=issuer,
+            client_ids=frozenset(settings.COGNITO_ALLOWED_CLIENT_IDS),
+            token_uses=frozenset(settings.COGNITO_ALLOWED_TOKEN_USES),
+            leeway=settings.COGNITO_JWT_LEEWAY_SECONDS,
+            jwks_max_age=settings.COGNITO_JWKS_CACHE_SECONDS,
+            jwks_min_refetch_interval=settings.COGNITO_JWKS_MIN_REFETCH_SECONDS,
+        )
+
+
+def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, Any]:
+    """Return the claims of a valid token, or raise TokenRejected."""
+    policy = policy or TokenPolicy.from_settings()
+    if not policy.jwks_url or not policy.issuer:
+        raise TokenRejected("bearer tokens are not configured")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenRejected("malformed token") from exc
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected(f"token algorithm must be {ALGORITHM}")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenRejected("token has no key id")
+    try:
+        key = jwks_signing_key(
+            url=policy.jwks_url,
+            kid=kid,
+            max_age=policy.jwks_max_age,
+            min_refetch_interval=policy.jwks_min_refetch_interval,
+        )
+    except JwksUnavailable as exc:
+        logger.error("token.jwks_unavailable error=%s", exc)
+        raise TokenRejected("signing keys are unavailable") from exc
+    if key is None:
+        raise TokenRejected("token signed with an unknown key")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key,
+            algorithms=[ALGORITHM],
+            issuer=policy.issuer,
+            leeway=policy.leeway,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenRejected("token expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise TokenRejected("token not yet valid") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise TokenRejected("token issuer not accepted") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenRejected(f"invalid token: {exc}") from exc
+
+    token_use = claims.get("token_use")
+    if token_use not in policy.token_uses:
+        raise TokenRejected("token_use not accepted")
+    # Cognito names the client `client_id` in access tokens and `aud` in ID tokens.
+    client = claims.get("client_id") if token_use == "access" else claims.get("aud")  # noqa: S105 - not a password
+    if not isinstance(client, str) or client not in policy.client_ids:
+        raise TokenRejected("token client not accepted")
+    return claims
+
+
+def token_scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """Return the OAuth scopes of verified claims (Cognito: one space-separated string)."""
+    scope = claims.get("scope") or ""
+    return frozenset(scope.split()) if isinstance(scope, str) else frozenset()

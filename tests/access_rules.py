@@ -1,0 +1,174 @@
+"""Who may open what: the one table the permission matrix test (tests/alienportal/auth) checks.
+
+Every URL pattern the project exposes must match a rule here, or the matrix test fails: a new
+page or endpoint cannot ship without someone deciding who may use it. Rules are tried in order;
+the first whose glob matches the full route (as Django prints it, e.g.
+"admin/auth/user/<path:object_id>/change/") wins. To add an app's pages, add rows, e.g.:
+
+    Rule("v1/session/", api(player_token=OPEN, rest_client=403)),
+    Rule("admin/game_sessions/gamesession/*", page(support=403)),
+
+Expectations: an HTTP status, SIGN_IN (302 to the sign-in flow) or OPEN (the view's own answer:
+anything below 500 that is not SIGN_IN, 401 or 403, e.g. 200, 302 elsewhere, 404, 405).
+Requests are GETs with the sample values below for path parameters; an admin object page gets
+the pk of its model's first object (see sample_objects_create).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANONYMOUS = "anonymous"
+PLAYER = "player"  # signed in through the provider, Cognito group Players
+PLAYER_TOKEN = "player_token"  # game client with a Players access token
+NO_ROLE = "no_role"  # signed in through the provider, in no portal group
+SUPPORT = "support"
+MANAGER = "manager"
+REST_CLIENT = "rest_client"  # reports app client, access token with scope reports/read
+SUPERUSER = "superuser"  # local break-glass superuser, password sign-in
+ROLES = (ANONYMOUS, PLAYER, PLAYER_TOKEN, NO_ROLE, SUPPORT, MANAGER, REST_CLIENT, SUPERUSER)
+
+SIGN_IN = "sign-in"
+OPEN = "open"
+
+SAMPLE_KWARGS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "auth", "url": "no-such-page/"}
+
+
+def sample_objects_create() -> None:
+    """Create an object of each model the admin shows, so its object pages are really tested.
+
+    (A missing object makes the admin redirect before it checks permissions, which would hide
+    what a role may do.) The test opens admin object pages with the model's first object; users
+    and identities are created by the matrix test itself.
+    """
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
+
+    Group.objects.create(name="Sample group")
+    interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.SECONDS)
+    CrontabSchedule.objects.create()
+    SolarSchedule.objects.create(event="sunrise", latitude=0, longitude=0)
+    ClockedSchedule.objects.create(clocked_time=timezone.now())
+    PeriodicTask.objects.create(name="sample", task="sample.task", interval=interval)
+
+    from alienportal.audit import audit_record
+    from sessions.models import GameType
+    from sessions.services import seat_allocate, session_open
+
+    session = session_open(manager=None, game_type=GameType.MULTIPLE_TRIALS)
+    seat_allocate(nickname="sample-player")
+    audit_record(actor=None, action="sample", target=session, before=None, after=None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    glob: str
+    expect: dict[str, int | str]
+    kwargs: dict[str, str] = field(default_factory=dict)  # overrides of SAMPLE_KWARGS
+
+
+def page(*, support: int | str = OPEN, manager: int | str = OPEN, superuser: int | str = OPEN) -> dict[str, int | str]:
+    """A portal page: sign-in for strangers and tokens, 403 for players and people without a role."""
+    return {
+        ANONYMOUS: SIGN_IN,
+        PLAYER: 403,
+        PLAYER_TOKEN: SIGN_IN,
+        NO_ROLE: 403,
+        SUPPORT: support,
+        MANAGER: manager,
+        REST_CLIENT: SIGN_IN,
+        SUPERUSER: superuser,
+    }
+
+
+def api(
+    *,
+    player_token: int | str = 403,
+    support: int | str = OPEN,
+    manager: int | str = OPEN,
+    rest_client: int | str = OPEN,
+    superuser: int | str = OPEN,
+) -> dict[str, int | str]:
+    """An API endpoint: 401 without credentials, 403 for player sessions and people without a role."""
+    return {
+        ANONYMOUS: 401,
+        PLAYER: 403,
+        PLAYER_TOKEN: player_token,
+        NO_ROLE: 403,
+        SUPPORT: support,
+        MANAGER: manager,
+        REST_CLIENT: rest_client,
+        SUPERUSER: superuser,
+    }
+
+
+PUBLIC = dict.fromkeys(ROLES, OPEN)
+
+# The game-facing API: Players (token or session) and Managers; no other role.
+GAME_API = {
+    ANONYMOUS: 401,
+    PLAYER: OPEN,
+    PLAYER_TOKEN: OPEN,
+    NO_ROLE: 403,
+    SUPPORT: 403,
+    MANAGER: OPEN,
+    REST_CLIENT: 403,
+    SUPERUSER: 403,
+}
+
+RULES: list[Rule] = [
+    # Sign-in, sign-out and their pages are open to everyone (rate limited).
+    Rule("oidc/*", PUBLIC),
+    Rule("auth/*", PUBLIC),
+    # The admin's own pages.
+    Rule("admin/", page()),
+    Rule("admin/login/", page()),
+    Rule("admin/logout/", page()),  # GET: 405, sign-out is a POST
+    Rule("admin/password_change/*", page()),
+    Rule("admin/jsi18n/", page()),
+    Rule("admin/r/*", page()),
+    Rule("admin/autocomplete/", page(support=403, manager=403, superuser=403)),  # 403 without its parameters
+    Rule("admin/^(?P<app_label>*)/$", page(support=403)),  # app index of `auth`: no model support may see
+    Rule("admin/(?P<url>.*)$", page()),  # unknown admin URLs: 404 for staff
+    # An object's bare URL only redirects to its change page, which decides.
+    Rule("admin/*/<path:object_id>/", page()),
+    # Users, groups and identities come from Cognito: managers may look, not edit; support may not look.
+    Rule("admin/auth/*/add/", page(support=403, manager=403)),
+    Rule("admin/auth/*/delete/", page(support=403, manager=403)),
+    Rule("admin/auth/user/<id>/password/", page(support=403, manager=403)),
+    Rule("admin/auth/*", page(support=403)),
+    Rule("admin/portal_auth/identity/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/portal_auth/identity/*/delete/", page(support=403, manager=403)),
+    Rule("admin/portal_auth/identity/*", page(support=403)),
+    # Periodic tasks (django-celery-beat): managers only.
+    Rule("admin/django_celery_beat/*", page(support=403)),
+    # Game sessions: managers control them; support may look and release seats, never control.
+    # Sessions and seats are never deleted, seats never added by hand (the game takes them).
+    Rule("admin/game_sessions/gamesession/add/", page(support=403)),
+    # Start and close answer a GET with 405 before anything else; support's POST gets 403
+    # (tests/sessions/test_admin.py::test_support_may_release_seats_but_not_control_sessions).
+    Rule("admin/game_sessions/gamesession/*/start/", page()),
+    Rule("admin/game_sessions/gamesession/*/close/", page()),
+    Rule("admin/game_sessions/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/game_sessions/seat/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/game_sessions/sessionpublication/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/game_sessions/sessionpublication/*", page(support=403)),
+    Rule("admin/game_sessions/*", page()),
+    # The audit log: managers read it; nobody, not even a superuser, adds, edits or deletes.
+    Rule("admin/alienportal/auditentry/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/alienportal/auditentry/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/alienportal/*", page(support=403)),
+    # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
+    Rule("v1/*", GAME_API),
+    # APIs.
+    Rule("api/auth/me/", api(player_token=OPEN)),  # any verified caller may ask who it is
+    Rule("api/schema/", api(player_token=OPEN)),
+    Rule("api/docs/", api(player_token=OPEN)),
+]
