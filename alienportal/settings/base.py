@@ -155,3 +155,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
+
+# --- Stream drain (scoreboard) ----------------------------------------------------------
+# A dead worker's lease is taken over after it expires; beat looks for free shards every
+# STREAM_SYNC_SECONDS, so takeover happens within STREAM_LEASE_SECONDS + STREAM_SYNC_SECONDS (<= 15 s).
+STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=9.0)
+STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
+STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
+STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
+CELERY_BEAT_SCHEDULE = {
+    "scoreboard-shards-sync": {"task": "scoreboard.tasks.stream_shards_sync", "schedule": STREAM_SYNC_SECONDS},
+}

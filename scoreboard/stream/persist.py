@@ -1,0 +1,375 @@
+"""Turn one GetRecords batch into score events, standings, dead letters and discard counts in one transaction.
+
+The checkpoint is written in the same transaction as the rows, and that write is fenced on the
+lease counter: a crash at any point neither loses nor double-counts a record, and a worker that
+lost its lease cannot commit anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scoreboard.models import DeadLetter
+from scoreboard.ranking import RankingChange, rank_key, ranking_pending_clear, ranking_pending_set
+from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse
+from sessions.models import GameSession
+from sessions.selectors import session_map
+from sessions.services import seats_release_finished
+
+logger = logging.getLogger(__name__)
+
+DETAIL_CHARS = 300
+
+
+class LeaseLost(Exception):
+    """The shard's lease is no longer ours (taken over or released): the batch was not committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The lease a batch is committed under: its row, its counter at acquisition and our name."""
+
+    lease_pk: int
+    counter: int
+    owner: str
+    stream_name: str
+    shard_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One Kinesis record as GetRecords returns it: its sequence number (an integer) and raw bytes."""
+
+    sequence_number: int
+    data: bytes
+
+
+@dataclass(slots=True)
+class _Accepted:
+    session: GameSession
+    snapshot: Snapshot
+    sequence_number: int
+
+
+@dataclass(slots=True)
+class _Rejected:
+    sequence_number: int
+    data: bytes
+    reason: str
+    detail: str
+    session_id: str = ""
+
+
+@dataclass
+class RoutedBatch:
+    """Where each record of a batch goes: a score event, a discard count or a dead letter."""
+
+    shard_id: str
+    accepted: list[_Accepted] = field(default_factory=list)
+    rejected: list[_Rejected] = field(default_factory=list)
+    discarded: dict[int, int] = field(default_factory=dict)  # session pk -> records after closing
+
+
+@dataclass
+class BatchOutcome:
+    records: int = 0
+    bytes: int = 0
+    events: int = 0
+    dead_letters: int = 0
+    discarded: int = 0
+    standings_changed: int = 0
+    checkpoint: int | None = None
+    changes: list[RankingChange] = field(default_factory=list)
+
+
+def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatch:
+    """Decode, validate and route every record of a batch (one query for the sessions it names)."""
+    routed = RoutedBatch(shard_id=shard_id)
+    parsed: list[tuple[StreamRecord, Snapshot]] = []
+    for record in records:
+        try:
+            parsed.append((record, snapshot_parse(record.data)))
+        except RecordRejected as rejected:
+            routed.rejected.append(
+                _Rejected(record.sequence_number, record.data, rejected.reason, rejected.detail[:DETAIL_CHARS])
+            )
+    sessions = session_map(session_ids={snapshot.session_id for _, snapshot in parsed})
+    for record, snapshot in parsed:
+        session = sessions.get(snapshot.session_id)
+        if session is None:
+            routed.rejected.append(
+                _Rejected(record.sequence_number, record.data, "unknown_session", "", session_id=snapshot.session_id)
+            )
+        elif session.closing_time is not None and snapshot.timestamp > session.closing_time:
+            routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
+        else:
+            routed.accepted.append(_Accepted(session, snapshot, record.sequence_number))
+    return routed
+
+
+def batch_persist(
+    *,
+    fence: Fence,
+    records: Sequence[StreamRecord],
+    millis_behind_latest: int | None = None,
+    lease_seconds: float | None = None,
+) -> BatchOutcome:
+    """Persist a non-empty batch and advance the checkpoint to its last record, all or nothing.
+
+    Raises LeaseLost (nothing committed) when the lease counter moved on.
+    """
+    if not records:
+        raise ValueError("an empty batch has nothing to commit")
+    routed = batch_route(shard_id=fence.shard_id, records=records)
+    checkpoint = max(record.sequence_number for record in records)
+    outcome = BatchOutcome(
+        records=len(records),
+        bytes=sum(len(record.data) for record in records),
+        checkpoint=checkpoint,
+    )
+    ttl = timedelta(seconds=lease_seconds if lease_seconds is not None else settings.STREAM_LEASE_SECONDS)
+    with transaction.atomic():
+        now = timezone.now()
+        # First statement: it takes the lease row's lock, so a takeover waits for this commit
+        # and then reads the checkpoint it wrote; if the counter moved, we stop before writing.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE scoreboard_shardlease SET checkpoint = %s, checkpoint_at = %s, expires_at = %s"
+                " WHERE id = %s AND counter = %s AND owner = %s",
+                [str(checkpoint), now, now + ttl, fence.lease_pk, fence.counter, fence.owner],
+            )
+            if cursor.rowcount != 1:
+                raise LeaseLost(f"{fence.stream_name}/{fence.shard_id} counter {fence.counter}")
+        batch_rows_write(routed=routed, outcome=outcome, now=now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE scoreboard_shardmetrics SET records_processed = records_processed + %s,"
+                " bytes_processed = bytes_processed + %s, dead_letters = dead_letters + %s,"
+                " discarded = discarded + %s, millis_behind_latest = %s, batches = batches + 1, updated_at = %s"
+                " WHERE lease_id = %s",
+                [
+                    outcome.records,
+                    outcome.bytes,
+                    outcome.dead_letters,
+                    outcome.discarded,
+                    millis_behind_latest,
+                    now,
+                    fence.lease_pk,
+                ],
+            )
+        ranking_after_commit(changes=outcome.changes, stream_name=fence.stream_name, shard_id=fence.shard_id)
+    return outcome
+
+
+def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
+    """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
+    if routed.accepted:
+        outcome.events = _events_insert(routed)
+        changed = _standings_upsert(routed, now=now)
+        outcome.standings_changed = len(changed)
+        outcome.changes = [
+            RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
+        ]
+        finished: dict[int, list[str]] = {}
+        for session_pk, nickname, _revision, _key, lives in changed:
+            if lives == 0:
+                finished.setdefault(session_pk, []).append(nickname)
+        sessions = {item.session.pk: item.session for item in routed.accepted}
+        # Sorted so that concurrent batches lock session rows in the same order (no deadlock).
+        for session_pk in sorted(finished):
+            seats_release_finished(session=sessions[session_pk], nicknames=finished[session_pk])
+        _live_publish_on_commit(changed=changed, sessions=sessions)
+    if routed.rejected:
+        DeadLetter.objects.bulk_create(
+            [
+                DeadLetter(
+                    shard_id=routed.shard_id,
+                    sequence_number=item.sequence_number,
+                    data=item.data,
+                    reason=item.reason,
+                    detail=item.detail,
+                    session_id=item.session_id[:64],
+                )
+                for item in routed.rejected
+            ],
+            ignore_conflicts=True,
+        )
+        outcome.dead_letters = len(routed.rejected)
+    if routed.discarded:
+        with connection.cursor() as cursor:
+            for session_pk, count in sorted(routed.discarded.items()):
+                cursor.execute(
+                    "INSERT INTO scoreboard_sessiondiscards (session_id, after_closing) VALUES (%s, %s)"
+                    " ON CONFLICT (session_id) DO UPDATE"
+                    " SET after_closing = scoreboard_sessiondiscards.after_closing + excluded.after_closing",
+                    [session_pk, count],
+                )
+        outcome.discarded = sum(routed.discarded.values())
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _events_insert(routed: RoutedBatch) -> int:
+    columns = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
+    rows = [
+        (
+            item.session.pk,
+            item.snapshot.nickname,
+            item.snapshot.score,
+            item.snapshot.lives,
+            item.snapshot.shots,
+            item.snapshot.level,
+            item.snapshot.timestamp,
+            routed.shard_id,
+            str(item.sequence_number),
+        )
+        for item in routed.accepted
+    ]
+    with connection.cursor() as cursor:
+        if _is_postgresql():
+            # One statement for the whole batch: arrays unnested server-side are far cheaper
+            # than one VALUES tuple of bound parameters per row.
+            cursor.execute(
+                f"INSERT INTO scoreboard_scoreevent ({columns})"  # noqa: S608 - constant column list
+                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq::numeric FROM unnest("
+                "%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[],"
+                " %s::timestamptz[], %s::text[], %s::text[]) AS u(s, n, sc, l, sh, lv, t, shard, seq)"
+                " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return cursor.rowcount
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"INSERT INTO scoreboard_scoreevent ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
+            [(*row[:6], adapt(row[6]), *row[7:]) for row in rows],
+        )
+        return len(rows)
+
+
+def _standings_upsert(routed: RoutedBatch, *, now: datetime) -> list[tuple[int, str, int, str, int]]:
+    """Upsert each player's newest snapshot of the batch; return (session, nickname, revision, key, lives) changed."""
+    newest: dict[tuple[int, str], _Accepted] = {}
+    for item in routed.accepted:
+        key = (item.session.pk, item.snapshot.nickname)
+        current = newest.get(key)
+        # Same order as the SQL guard below: event time, then the record's position on the stream.
+        if current is None or (item.snapshot.timestamp, item.sequence_number) > (
+            current.snapshot.timestamp,
+            current.sequence_number,
+        ):
+            newest[key] = item
+    # Sorted by (session, nickname): concurrent batches lock standing rows in one order.
+    rows = [
+        (
+            session_pk,
+            nickname,
+            item.snapshot.score,
+            item.snapshot.lives,
+            item.snapshot.shots,
+            item.snapshot.level,
+            item.snapshot.timestamp,
+            routed.shard_id,
+            str(item.sequence_number),
+            rank_key(
+                score=item.snapshot.score, lives=item.snapshot.lives, shots=item.snapshot.shots, nickname=nickname
+            ),
+        )
+        for (session_pk, nickname), item in sorted(newest.items(), key=lambda pair: pair[0])
+    ]
+    columns = (
+        "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number,"
+        " rank_key, revision, updated_at"
+    )
+    # A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
+    # record's (shard, sequence number), so every replay picks the same winner.
+    conflict = (
+        " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
+        " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
+        " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
+        " rank_key = excluded.rank_key, revision = scoreboard_standing.revision + 1,"
+        " updated_at = excluded.updated_at"
+        " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
+        " > (scoreboard_standing.event_time, scoreboard_standing.shard_id, scoreboard_standing.sequence_number)"
+        " RETURNING session_id, nickname, revision, rank_key, lives"
+    )
+    with connection.cursor() as cursor:
+        if _is_postgresql():
+            cursor.execute(
+                f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608 - constant column list
+                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq::numeric, u.k, 1, %s FROM unnest("
+                "%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[],"
+                " %s::timestamptz[], %s::text[], %s::text[], %s::text[])"
+                " AS u(s, n, sc, l, sh, lv, t, shard, seq, k)" + conflict,
+                [now, *[list(column) for column in zip(*rows, strict=True)]],
+            )
+            return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        # SQLite (the demo): one statement per player, the same guard.
+        adapt = connection.ops.adapt_datetimefield_value
+        changed = []
+        for row in rows:
+            cursor.execute(
+                f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + conflict,
+                [*row[:6], adapt(row[6]), *row[7:], adapt(now)],
+            )
+            changed.extend(tuple(found) for found in cursor.fetchall())
+        return changed  # type: ignore[return-value]
+
+
+def _live_publish_on_commit(*, changed: Sequence[tuple], sessions: dict[int, GameSession]) -> None:
+    if not changed:
+        return
+    by_session: dict[int, list[str]] = {}
+    for session_pk, nickname, *_ in changed:
+        by_session.setdefault(session_pk, []).append(nickname)
+    messages = [(sessions[pk].session_id, names) for pk, names in by_session.items()]
+    transaction.on_commit(lambda: live_publish(messages=messages))
+
+
+def live_channel(session_id: str) -> str:
+    """Return the Redis pub/sub channel on which a session's changed standings are published."""
+    return f"{settings.APP_NAME}:scoreboard:{session_id}"
+
+
+def live_publish(*, messages: Iterable[tuple[str, list[str]]]) -> None:
+    """Publish the changed players of each session (after commit; a lost message costs one refresh)."""
+    from scoreboard.ranking import redis_client
+
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for session_id, nicknames in messages:
+            pipe.publish(live_channel(session_id), json.dumps({"session_id": session_id, "nicknames": nicknames}))
+        pipe.execute()
+    except Exception:  # Redis down must never fail a committed batch
+        logger.warning("live_publish_failed", exc_info=True)
+
+
+def ranking_after_commit(*, changes: list[RankingChange], stream_name: str, shard_id: str) -> None:
+    if not changes:
+        return
+    from scoreboard.services import ranking_sync
+
+    players = [(change.session_pk, change.nickname) for change in changes]
+    # Before the commit: if we die between commit and the Redis update, the next lease holder
+    # finds this key and re-applies these players from PostgreSQL.
+    ranking_pending_set(stream_name=stream_name, shard_id=shard_id, players=players)
+
+    def apply() -> None:
+        try:
+            ranking_sync(changes=changes)
+            ranking_pending_clear(stream_name=stream_name, shard_id=shard_id)
+        except Exception:  # the pending key stays; the next lease holder repairs the index
+            logger.warning("ranking_sync_failed stream=%s shard=%s", stream_name, shard_id, exc_info=True)
+
+    transaction.on_commit(apply)
