@@ -90,6 +90,11 @@ class BatchOutcome:
     changes: list[RankingChange] = field(default_factory=list)
 
 
+def _printable(detail: str) -> str:
+    # The detail may quote hostile input: PostgreSQL text holds neither NUL nor lone surrogates.
+    return detail.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:DETAIL_CHARS]
+
+
 def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatch:
     """Decode, validate and route every record of a batch (one query for the sessions it names)."""
     routed = RoutedBatch(shard_id=shard_id)
@@ -99,7 +104,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
             parsed.append((record, snapshot_parse(record.data)))
         except RecordRejected as rejected:
             routed.rejected.append(
-                _Rejected(record.sequence_number, record.data, rejected.reason, rejected.detail[:DETAIL_CHARS])
+                _Rejected(record.sequence_number, record.data, rejected.reason, _printable(rejected.detail))
             )
     sessions = session_map(session_ids={snapshot.session_id for _, snapshot in parsed})
     for record, snapshot in parsed:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 from alienportal.aws import aws_client
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.shards import shards_drainable, shards_sync
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -34,14 +37,22 @@ class Command(BaseCommand):
         def drain(shard_id: str) -> None:
             try:
                 while time.monotonic() < deadline:
-                    summary = shard_drain(
-                        kinesis=kinesis,
-                        stream_name=stream_name,
-                        shard_id=shard_id,
-                        owner=owner,
-                        seconds=deadline - time.monotonic(),
-                        limit=limit,
-                    )
+                    try:
+                        summary = shard_drain(
+                            kinesis=kinesis,
+                            stream_name=stream_name,
+                            shard_id=shard_id,
+                            owner=owner,
+                            seconds=deadline - time.monotonic(),
+                            limit=limit,
+                        )
+                    except (OperationalError, InterfaceError):
+                        # Database gone before the drain loop's own back-off took over: the
+                        # lease expires and this thread (or another worker) starts again.
+                        logger.warning("shard_drain_database_error shard=%s", shard_id, exc_info=True)
+                        connection.close()
+                        time.sleep(1.0)
+                        continue
                     if summary.finished:
                         return
                     if not summary.acquired or summary.lease_lost:
@@ -50,7 +61,13 @@ class Command(BaseCommand):
                 connection.close()
 
         while time.monotonic() < deadline:
-            leases = shards_sync(kinesis=kinesis, stream_name=stream_name)
+            try:
+                leases = shards_sync(kinesis=kinesis, stream_name=stream_name)
+            except (OperationalError, InterfaceError):
+                logger.warning("shards_sync_database_error", exc_info=True)
+                connection.close()
+                time.sleep(1.0)
+                continue
             for lease in shards_drainable(leases=leases):
                 thread = running.get(lease.shard_id)
                 if thread is None or not thread.is_alive():
