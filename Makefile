@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck services clean
+.PHONY: demo test lint format typecheck services clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP) services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)
+bench: $(STAMP) services
+	$(BIN)/python tests/bench/ingest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
