@@ -68,15 +68,15 @@ def _keys(session_pk: int) -> tuple[str, str, str]:
     return f"{base}:keys", f"{base}:players", f"{base}:ready"
 
 
-# KEYS: sorted set, players hash. ARGV: (nickname, revision, rank_key) triples.
-_APPLY_LUA = """
-for i = 1, #ARGV, 3 do
-  local nickname, revision, key = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+# KEYS: sorted set, players hash. ARGV[1]: "nickname\trevision\tkey\n" lines (one argument: cheap
+# to send; nicknames are printable, so they hold neither tab nor newline).
+_APPLY_LUA = r"""
+for nickname, revision, key in string.gmatch(ARGV[1], '([^\t]+)\t([^\t]+)\t([^\n]+)\n') do
   local old = redis.call('HGET', KEYS[2], nickname)
   local apply = true
   if old then
     local sep = string.find(old, ':', 1, true)
-    if tonumber(string.sub(old, 1, sep - 1)) >= revision then
+    if tonumber(string.sub(old, 1, sep - 1)) >= tonumber(revision) then
       apply = false
     else
       redis.call('ZREM', KEYS[1], string.sub(old, sep + 1))
@@ -84,7 +84,7 @@ for i = 1, #ARGV, 3 do
   end
   if apply then
     redis.call('ZADD', KEYS[1], 0, key)
-    redis.call('HSET', KEYS[2], nickname, ARGV[i + 1] .. ':' .. key)
+    redis.call('HSET', KEYS[2], nickname, revision .. ':' .. key)
   end
 end
 return 1
@@ -107,10 +107,10 @@ def ranking_apply(*, changes: Iterable[RankingChange], chunk: int = 3000) -> Non
     for session_pk, items in by_session.items():
         zset, players, _ = _keys(session_pk)
         for start in range(0, len(items), chunk):
-            args: list[str | int] = []
-            for change in items[start : start + chunk]:
-                args.extend((change.nickname, change.revision, change.rank_key))
-            script(keys=[zset, players], args=args, client=pipe)
+            lines = "".join(
+                f"{change.nickname}\t{change.revision}\t{change.rank_key}\n" for change in items[start : start + chunk]
+            )
+            script(keys=[zset, players], args=[lines], client=pipe)
     pipe.execute()
 
 

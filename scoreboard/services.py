@@ -46,11 +46,12 @@ def ranking_rebuild(*, session_pk: int, chunk: int = 20_000) -> int:
 
 def ranking_sync(*, changes: list[RankingChange]) -> None:
     """Apply committed standing changes to the index; build a session's index first if it has none."""
-    ready = [change for change in changes if ranking_is_ready(session_pk=change.session_pk)]
-    for session_pk in {change.session_pk for change in changes} - {change.session_pk for change in ready}:
+    sessions = {change.session_pk for change in changes}
+    missing = {session_pk for session_pk in sessions if not ranking_is_ready(session_pk=session_pk)}
+    for session_pk in missing:
         # The whole session from PostgreSQL, which already holds this batch.
         ranking_rebuild(session_pk=session_pk)
-    ranking_apply(changes=ready)
+    ranking_apply(changes=[change for change in changes if change.session_pk not in missing])
 
 
 def ranking_recover(*, stream_name: str, shard_id: str) -> int:

@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,15 @@ from scoreboard.stream.leases import (
     lease_release,
     lease_renew,
 )
-from scoreboard.stream.persist import LeaseLost, StreamRecord, batch_persist
+from scoreboard.stream.persist import (
+    BatchOutcome,
+    Fence,
+    LeaseLost,
+    RoutedBatch,
+    StreamRecord,
+    batch_persist,
+    batch_route,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +107,57 @@ class ShardReader:
         return response
 
 
+def _route_on_helper(shard_id: str, records: list[StreamRecord]) -> RoutedBatch:
+    try:
+        return batch_route(shard_id=shard_id, records=records)
+    except (OperationalError, InterfaceError):
+        connection.close()  # this helper thread's connection; the next batch opens a new one
+        raise
+
+
+class BatchPipeline:
+    """Decode, validate and route the next batch on a helper thread while the previous one commits.
+
+    Decoding is Python work that holds the GIL; committing is mostly waiting on PostgreSQL, which
+    releases it, so the two overlap. Batches still commit strictly in order, each with its checkpoint.
+    """
+
+    def __init__(self, *, fence: Fence, run: Callable[[Callable[[], BatchOutcome]], BatchOutcome | None]):
+        self.fence = fence
+        self.run = run  # wraps each commit, e.g. with the database back-off
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-route")
+        self.pending: tuple[list[StreamRecord], Future[RoutedBatch], int | None] | None = None
+
+    def add(self, records: list[StreamRecord], millis_behind_latest: int | None) -> list[BatchOutcome | None]:
+        """Start routing `records` and commit the batch before them meanwhile; return what was committed."""
+        future = self.pool.submit(_route_on_helper, self.fence.shard_id, records)
+        committed = [self.commit()] if self.pending is not None else []
+        self.pending = (records, future, millis_behind_latest)
+        return committed
+
+    def commit(self) -> BatchOutcome | None:
+        """Commit the pending batch (None: nothing pending, or the database stayed down)."""
+        if self.pending is None:
+            return None
+        records, future, millis = self.pending
+        self.pending = None
+        try:
+            routed: RoutedBatch | None = future.result()
+        except (OperationalError, InterfaceError):
+            routed = None  # routed again inside the retried commit
+        return self.run(
+            functools.partial(
+                batch_persist, fence=self.fence, records=records, millis_behind_latest=millis, routed=routed
+            )
+        )
+
+    def close(self) -> None:
+        self.pending = None
+        # Resolved on the helper thread: `connection` is per thread.
+        self.pool.submit(lambda: connection.close()).result()
+        self.pool.shutdown()
+
+
 def _records(response: dict[str, Any]) -> list[StreamRecord]:
     # Sequence numbers are decimal strings of up to 129 digits: integers, never string order.
     return [StreamRecord(int(record["SequenceNumber"]), record["Data"]) for record in response["Records"]]
@@ -130,6 +190,7 @@ def shard_drain(
     last_renew = last_beat = 0.0
     lease = ShardLease.objects.get(pk=fence.lease_pk)
     ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None
+    pipeline = BatchPipeline(fence=fence, run=lambda action: _with_database_retry(action, summary, deadline))
     try:
         ranking_recover(stream_name=stream_name, shard_id=shard_id)
         checkpoint = lease_checkpoint(fence=fence)
@@ -153,6 +214,15 @@ def shard_drain(
                     logger.info("get_records_throttled shard=%s", shard_id)
                     continue
                 if code in ITERATOR_ERRORS or reader.iterator is None:
+                    # Commit the batch in hand first: re-reading from an older checkpoint would
+                    # deliver it twice (harmless, but it would move the checkpoint back).
+                    if pipeline.pending is not None:
+                        outcome = pipeline.commit()
+                        if outcome is None:
+                            return summary
+                        checkpoint = outcome.checkpoint
+                        summary.batches += 1
+                        summary.records += outcome.records
                     summary.iterator_reopened += 1
                     logger.info("iterator_reopen shard=%s code=%s checkpoint=%s", shard_id, code, checkpoint)
                     reader.open(checkpoint=checkpoint)
@@ -160,37 +230,37 @@ def shard_drain(
                 raise
             summary.calls += 1
             records = _records(response)
+            committed: list[BatchOutcome | None] = []
             if records:
-                try:
-                    outcome = _with_database_retry(
-                        functools.partial(
-                            batch_persist,
-                            fence=fence,
-                            records=records,
-                            millis_behind_latest=response.get("MillisBehindLatest"),
-                        ),
-                        summary,
-                        deadline,
-                    )
-                except LeaseLost:
-                    summary.lease_lost = True
-                    logger.warning("lease_lost stream=%s shard=%s owner=%s", stream_name, shard_id, owner)
-                    return summary
+                # Behind the stream's tip: read ahead, routing this batch while the previous commits.
+                # At the tip: commit at once, for freshness.
+                behind = len(records) >= reader.limit or (response.get("MillisBehindLatest") or 0) > 0
+                committed = pipeline.add(records, response.get("MillisBehindLatest"))
+                if not behind:
+                    committed.append(pipeline.commit())
+            elif pipeline.pending is not None:
+                committed.append(pipeline.commit())
+            for outcome in committed:
                 if outcome is None:  # the database stayed down until our time was up
-                    break
+                    return summary
                 checkpoint = outcome.checkpoint
                 last_renew = time.monotonic()  # the batch's transaction extended the lease
                 summary.batches += 1
-                summary.records += len(records)
+                summary.records += outcome.records
             closed_and_read = ending is not None and checkpoint is not None and checkpoint >= ending
-            if reader.iterator is None or (closed_and_read and not records):
+            if pipeline.pending is None and (reader.iterator is None or (closed_and_read and not records)):
                 # A closed shard read to its end (AWS: null NextShardIterator): children may start.
                 summary.finished = lease_finish(fence=fence)
                 logger.info("shard_finished stream=%s shard=%s", stream_name, shard_id)
                 return summary
+        if pipeline.pending is not None and pipeline.commit() is None:
+            return summary
     except LeaseLost:
         summary.lease_lost = True
+        logger.warning("lease_lost stream=%s shard=%s owner=%s", stream_name, shard_id, owner)
         return summary
+    finally:
+        pipeline.close()
     _quietly(lambda: lease_release(fence=fence))
     return summary
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -126,14 +128,17 @@ def batch_persist(
     records: Sequence[StreamRecord],
     millis_behind_latest: int | None = None,
     lease_seconds: float | None = None,
+    routed: RoutedBatch | None = None,
 ) -> BatchOutcome:
     """Persist a non-empty batch and advance the checkpoint to its last record, all or nothing.
 
+    `routed` is the batch already decoded and routed (batch_route), e.g. on another thread.
     Raises LeaseLost (nothing committed) when the lease counter moved on.
     """
     if not records:
         raise ValueError("an empty batch has nothing to commit")
-    routed = batch_route(shard_id=fence.shard_id, records=records)
+    if routed is None:
+        routed = batch_route(shard_id=fence.shard_id, records=records)
     checkpoint = max(record.sequence_number for record in records)
     outcome = BatchOutcome(
         records=len(records),
@@ -177,8 +182,11 @@ def batch_persist(
 def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
     """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
     if routed.accepted:
-        outcome.events = _events_insert(routed)
-        changed = _standings_upsert(routed, now=now)
+        if _is_postgresql():
+            outcome.events, changed = _accepted_write_postgresql(routed, now=now)
+        else:
+            outcome.events = _events_insert(routed)
+            changed = _standings_upsert(routed, now=now)
         outcome.standings_changed = len(changed)
         outcome.changes = [
             RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
@@ -224,6 +232,103 @@ def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+@contextmanager
+def _bound_cursor() -> Iterator[Any]:
+    """Return a psycopg cursor with server-side parameter binding on Django's connection.
+
+    Django's default client-side binding renders each array as SQL text in Python, which cost
+    more than the whole insert; server-side binding sends arrays in psycopg's C binary dumpers.
+    It runs inside Django's transaction (same connection), and its errors are Django's.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+_STAGING_COLUMNS = (
+    ("session_id", "bigint", "int8"),
+    ("nickname", "text", "text"),
+    ("score", "bigint", "int8"),
+    ("lives", "integer", "int4"),
+    ("shots", "bigint", "int8"),
+    ("level", "integer", "int4"),
+    ("event_time", "timestamptz", "timestamptz"),
+    ("shard_id", "text", "text"),
+    ("sequence_number", "numeric", "numeric"),
+    ("rank_key", "text", "text"),
+)
+_STAGING_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS scoreboard_batch_staging ("
+    + ", ".join(f"{name} {sql_type}" for name, sql_type, _ in _STAGING_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+_EVENT_COLUMNS = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
+_STANDINGS_FROM_STAGING = (
+    "INSERT INTO scoreboard_standing AS s"  # noqa: S608 - constant column list
+    f" ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"
+    # DISTINCT ON keeps each player's newest snapshot of the batch (the batch is one shard, so
+    # the sequence number breaks ties), in (session, nickname) order: every batch locks standing
+    # rows in that one order, so concurrent batches cannot deadlock.
+    f" SELECT DISTINCT ON (session_id, nickname) {_EVENT_COLUMNS}, rank_key, 1, %s"
+    " FROM scoreboard_batch_staging ORDER BY session_id, nickname, event_time DESC, sequence_number DESC"
+    " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
+    " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
+    " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
+    " rank_key = excluded.rank_key, revision = s.revision + 1, updated_at = excluded.updated_at"
+    # A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
+    # record's (shard, sequence number), so every replay picks the same winner.
+    " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
+    " > (s.event_time, s.shard_id, s.sequence_number)"
+    " RETURNING session_id, nickname, revision, rank_key, lives"
+)
+
+
+def _accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
+    """Write events and standings with one binary COPY into a per-connection staging table.
+
+    Binary COPY rows are formatted by psycopg's C code; the two INSERT ... SELECT statements then
+    run entirely in the server. Measured here: a third of the cost of binding arrays.
+    """
+    with _bound_cursor() as cursor:
+        cursor.execute(_STAGING_TABLE)
+        with cursor.copy(
+            "COPY scoreboard_batch_staging ("
+            + ", ".join(name for name, _, _ in _STAGING_COLUMNS)
+            + ") FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types([copy_type for _, _, copy_type in _STAGING_COLUMNS])
+            shard_id = routed.shard_id
+            for item in routed.accepted:
+                snapshot = item.snapshot
+                copy.write_row(
+                    (
+                        item.session.pk,
+                        snapshot.nickname,
+                        snapshot.score,
+                        snapshot.lives,
+                        snapshot.shots,
+                        snapshot.level,
+                        snapshot.timestamp,
+                        shard_id,
+                        item.sequence_number,
+                        rank_key(
+                            score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=snapshot.nickname
+                        ),
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO scoreboard_scoreevent ({_EVENT_COLUMNS})"  # noqa: S608 - constant column list
+            f" SELECT {_EVENT_COLUMNS} FROM scoreboard_batch_staging"
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING"
+        )
+        events = cursor.rowcount
+        cursor.execute(_STANDINGS_FROM_STAGING, [now])
+        changed = [tuple(row) for row in cursor.fetchall()]
+    return events, changed
+
+
 def _events_insert(routed: RoutedBatch) -> int:
     columns = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
     rows = [
@@ -236,28 +341,29 @@ def _events_insert(routed: RoutedBatch) -> int:
             item.snapshot.level,
             item.snapshot.timestamp,
             routed.shard_id,
-            str(item.sequence_number),
+            item.sequence_number,
         )
         for item in routed.accepted
     ]
-    with connection.cursor() as cursor:
-        if _is_postgresql():
-            # One statement for the whole batch: arrays unnested server-side are far cheaper
-            # than one VALUES tuple of bound parameters per row.
+    if _is_postgresql():
+        with _bound_cursor() as cursor:
+            # One statement for the whole batch: arrays (sent in binary, %b) unnested
+            # server-side are far cheaper than one VALUES tuple of bound parameters per row.
             cursor.execute(
                 f"INSERT INTO scoreboard_scoreevent ({columns})"  # noqa: S608 - constant column list
-                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq::numeric FROM unnest("
-                "%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[],"
-                " %s::timestamptz[], %s::text[], %s::text[]) AS u(s, n, sc, l, sh, lv, t, shard, seq)"
+                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq FROM unnest("
+                "%b::bigint[], %b::text[], %b::bigint[], %b::int[], %b::bigint[], %b::int[],"
+                " %b::timestamptz[], %b::text[], %b::numeric[]) AS u(s, n, sc, l, sh, lv, t, shard, seq)"
                 " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
                 [list(column) for column in zip(*rows, strict=True)],
             )
             return cursor.rowcount
+    with connection.cursor() as cursor:
         adapt = connection.ops.adapt_datetimefield_value
         cursor.executemany(
             f"INSERT INTO scoreboard_scoreevent ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
             " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
-            [(*row[:6], adapt(row[6]), *row[7:]) for row in rows],
+            [(*row[:6], adapt(row[6]), row[7], str(row[8])) for row in rows],
         )
         return len(rows)
 
@@ -285,7 +391,7 @@ def _standings_upsert(routed: RoutedBatch, *, now: datetime) -> list[tuple[int, 
             item.snapshot.level,
             item.snapshot.timestamp,
             routed.shard_id,
-            str(item.sequence_number),
+            item.sequence_number,
             rank_key(
                 score=item.snapshot.score, lives=item.snapshot.lives, shots=item.snapshot.shots, nickname=nickname
             ),
@@ -308,25 +414,26 @@ def _standings_upsert(routed: RoutedBatch, *, now: datetime) -> list[tuple[int, 
         " > (scoreboard_standing.event_time, scoreboard_standing.shard_id, scoreboard_standing.sequence_number)"
         " RETURNING session_id, nickname, revision, rank_key, lives"
     )
-    with connection.cursor() as cursor:
-        if _is_postgresql():
+    if _is_postgresql():
+        with _bound_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608 - constant column list
-                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq::numeric, u.k, 1, %s FROM unnest("
-                "%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[],"
-                " %s::timestamptz[], %s::text[], %s::text[], %s::text[])"
+                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq, u.k, 1, %b FROM unnest("
+                "%b::bigint[], %b::text[], %b::bigint[], %b::int[], %b::bigint[], %b::int[],"
+                " %b::timestamptz[], %b::text[], %b::numeric[], %b::text[])"
                 " AS u(s, n, sc, l, sh, lv, t, shard, seq, k)" + conflict,
                 [now, *[list(column) for column in zip(*rows, strict=True)]],
             )
             return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
-        # SQLite (the demo): one statement per player, the same guard.
+    # SQLite (the demo): one statement per player, the same guard.
+    with connection.cursor() as cursor:
         adapt = connection.ops.adapt_datetimefield_value
         changed = []
         for row in rows:
             cursor.execute(
                 f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + conflict,
-                [*row[:6], adapt(row[6]), *row[7:], adapt(now)],
+                [*row[:6], adapt(row[6]), row[7], str(row[8]), row[9], adapt(now)],
             )
             changed.extend(tuple(found) for found in cursor.fetchall())
         return changed  # type: ignore[return-value]

@@ -1,6 +1,6 @@
 """Ingestion benchmark: `make bench`. Prints a table and writes bench-results/ingest.json.
 
-Sizes (environment): BENCH_RECORDS (drain throughput and peak RSS, default 1,000,000),
+Sizes (environment): BENCH_RECORDS (drain throughput, default 200,000), BENCH_RSS_RECORDS (peak RSS, default 1,000,000),
 BENCH_NAIVE_RECORDS (default 10,000), BENCH_STANDINGS (ranking, default 1,000,000),
 BENCH_E2E_SECONDS (default 20), BENCH_PLAYERS (default 20,000).
 It runs against PostgreSQL (a database of its own, `<DATABASE_URL name>_bench`) and Redis
@@ -118,25 +118,37 @@ def reset() -> Any:
 # --- Contenders -------------------------------------------------------------------------------
 
 
-def worker_main(count: int, players: int) -> None:
-    """Child process: drain `count` records through the real persistence path; print JSON."""
-    from scoreboard.stream.persist import batch_persist
+def worker_main(count: int, players: int, mode: str) -> None:
+    """Child process: drain `count` records through the drain's own persistence path; print JSON.
+
+    The batches are what GetRecords returns for a shard with a backlog (moto reads only ~11k
+    records/s, so they are built here); they pass through the same BatchPipeline as in
+    shard_drain. Mode "throughput" builds them all first and times only the drain; mode "rss"
+    builds them lazily, so the peak RSS is the worker's own (and its rate includes generation).
+    """
+    from scoreboard.stream.consumer import BatchPipeline
 
     _, fences = reset()
-    busy = 0.0
+    source: Any = batches(count=count, players=players, seed=1)
+    if mode == "throughput":
+        source = list(source)
+    pipelines = {shard: BatchPipeline(fence=fences[shard], run=lambda action: action()) for shard in SHARDS}
     records = 0
-    for shard, batch in batches(count=count, players=players, seed=1):
-        started = time.perf_counter()
-        batch_persist(fence=fences[shard], records=batch, lease_seconds=3600)
-        busy += time.perf_counter() - started
+    started = time.perf_counter()
+    for shard, batch in source:
+        pipelines[shard].add(batch, 1000)
         records += len(batch)
+    for pipeline in pipelines.values():
+        pipeline.commit()
+        pipeline.close()
+    seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"records": records, "seconds": busy, "peak_rss_mib": peak_kib / 1024}))
+    print(json.dumps({"records": records, "seconds": seconds, "peak_rss_mib": peak_kib / 1024}))
 
 
-def ours(count: int, players: int) -> dict[str, Any]:
+def ours(count: int, players: int, mode: str) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, __file__, "--worker", str(count), str(players)],
+        [sys.executable, __file__, "--worker", str(count), str(players), mode],
         check=True,
         capture_output=True,
         text=True,
@@ -400,7 +412,8 @@ def rankings(standings: int, iterations: int = 2000) -> dict[str, Any]:
 def main() -> None:
     from django.test.utils import setup_databases
 
-    records = _env_int("BENCH_RECORDS", 1_000_000)
+    records = _env_int("BENCH_RECORDS", 200_000)
+    rss_records = _env_int("BENCH_RSS_RECORDS", 1_000_000)
     naive_records = _env_int("BENCH_NAIVE_RECORDS", 10_000)
     standings = _env_int("BENCH_STANDINGS", 1_000_000)
     e2e_seconds = _env_int("BENCH_E2E_SECONDS", 20)
@@ -414,10 +427,18 @@ def main() -> None:
     )
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "note": "shared 2-core machine; other jobs may run concurrently"},
-        "sizes": {"records": records, "naive_records": naive_records, "standings": standings, "players": players},
+        "sizes": {
+            "records": records,
+            "rss_records": rss_records,
+            "naive_records": naive_records,
+            "standings": standings,
+            "players": players,
+        },
     }
     print(f"drain throughput: {records:,} records through the persistence path in one process ...", flush=True)
-    results["ours"] = ours(records, players)
+    results["ours"] = ours(records, players, "throughput")
+    print(f"worker RSS: {rss_records:,} records drained, batches built lazily ...", flush=True)
+    results["rss"] = ours(rss_records, players, "rss")
     print(f"naive consumer: {naive_records:,} records ...", flush=True)
     results["naive"] = naive(naive_records, players)
     print(f"COPY ceiling: {records:,} rows ...", flush=True)
@@ -445,7 +466,11 @@ def table(results: dict[str, Any]) -> None:
         ("put -> visible p50 / p95 (s) at 1,000 rec/s", f"{e2e['p50_s']:.3f} / {e2e['p95_s']:.3f}", "p95 <= 1"),
         ("top 10 p50 / p95 (ms)", f"{rank['top10_p50_ms']:.2f} / {rank['top10_p95_ms']:.2f}", "<= 10"),
         ("rank of player p50 / p95 (ms)", f"{rank['rank_p50_ms']:.2f} / {rank['rank_p95_ms']:.2f}", "<= 10"),
-        ("peak RSS of the draining worker (MiB)", f"{ours_['peak_rss_mib']:.0f}", "<= 200"),
+        (
+            f"peak RSS of the worker draining {results['sizes']['rss_records']:,} records (MiB)",
+            f"{results['rss']['peak_rss_mib']:.0f}",
+            "<= 200",
+        ),
     ]
     width = max(len(line[0]) for line in lines)
     print()
@@ -461,6 +486,6 @@ def table(results: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker_main(int(sys.argv[2]), int(sys.argv[3]))
+        worker_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:
         main()
