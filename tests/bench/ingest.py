@@ -1,7 +1,7 @@
 """Ingestion benchmark: `make bench`. Prints a table and writes bench-results/ingest.json.
 
 Sizes (environment): BENCH_RECORDS (drain throughput, default 200,000), BENCH_RSS_RECORDS (peak RSS, default 1,000,000),
-BENCH_NAIVE_RECORDS (default 10,000), BENCH_STANDINGS (ranking, default 1,000,000),
+BENCH_NAIVE_RECORDS (default 20,000), BENCH_STANDINGS (ranking, default 1,000,000),
 BENCH_E2E_SECONDS (default 20), BENCH_PLAYERS (default 20,000).
 It runs against PostgreSQL (a database of its own, `<DATABASE_URL name>_bench`) and Redis
 (REDIS_URL) and starts its own moto server.
@@ -170,8 +170,8 @@ def naive(count: int, players: int) -> dict[str, Any]:
     started = time.perf_counter()
     done = 0
     for shard, batch in batches(count=count, players=players, seed=1):
-        for item in batch:
-            with transaction.atomic():
+        with transaction.atomic():
+            for item in batch:
                 try:
                     snapshot = snapshot_parse(item.data)
                 except RecordRejected:
@@ -216,8 +216,8 @@ def naive(count: int, players: int) -> dict[str, Any]:
                             ),
                         },
                     )
-                ShardLease.objects.filter(stream_name="bench", shard_id=shard).update(checkpoint=item.sequence_number)
-            done += 1
+                done += 1
+            ShardLease.objects.filter(stream_name="bench", shard_id=shard).update(checkpoint=batch[-1].sequence_number)
     seconds = time.perf_counter() - started
     return {"records": done, "seconds": seconds, "records_per_s": done / seconds}
 
@@ -414,7 +414,7 @@ def main() -> None:
 
     records = _env_int("BENCH_RECORDS", 200_000)
     rss_records = _env_int("BENCH_RSS_RECORDS", 1_000_000)
-    naive_records = _env_int("BENCH_NAIVE_RECORDS", 10_000)
+    naive_records = _env_int("BENCH_NAIVE_RECORDS", 20_000)
     standings = _env_int("BENCH_STANDINGS", 1_000_000)
     e2e_seconds = _env_int("BENCH_E2E_SECONDS", 20)
     players = _env_int("BENCH_PLAYERS", 20_000)
