@@ -7,7 +7,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -40,6 +46,8 @@ class GameApi(APIView):
 
 
 class StatusUpdateApi(GameApi):
+    # Component names are explicit: every API's nested serializers are called Input/Output.
+    @extend_schema_serializer(component_name="StatusUpdateInput")
     class InputSerializer(serializers.Serializer):
         SessionId = serializers.CharField()
         Nickname = serializers.CharField()
@@ -49,6 +57,7 @@ class StatusUpdateApi(GameApi):
         Level = serializers.IntegerField()
         Timestamp = serializers.CharField(help_text="ISO-8601 with a time zone, e.g. 2018-10-10T23:57:26.137Z")
 
+    @extend_schema_serializer(component_name="StatusUpdateOutput")
     class OutputSerializer(serializers.Serializer):
         ShardId = serializers.CharField()
         SequenceNumber = serializers.CharField()
@@ -78,6 +87,7 @@ class StatusUpdateApi(GameApi):
 
 
 class ScoreboardGetApi(GameApi):
+    @extend_schema_serializer(component_name="ScoreboardStanding")
     class OutputSerializer(serializers.Serializer):
         Rank = serializers.IntegerField()
         Nickname = serializers.CharField()
