@@ -164,5 +164,10 @@ STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
 STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
 STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
 CELERY_BEAT_SCHEDULE = {
-    "scoreboard-shards-sync": {"task": "scoreboard.tasks.stream_shards_sync", "schedule": STREAM_SYNC_SECONDS},
+    "scoreboard-shards-sync": {
+        "task": "scoreboard.tasks.stream_shards_sync",
+        "schedule": STREAM_SYNC_SECONDS,
+        # A sync that waited in the queue longer than its period is stale: the next one replaces it.
+        "options": {"expires": STREAM_SYNC_SECONDS},
+    },
 }

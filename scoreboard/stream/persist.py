@@ -182,11 +182,8 @@ def batch_persist(
 def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
     """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
     if routed.accepted:
-        if _is_postgresql():
-            outcome.events, changed = _accepted_write_postgresql(routed, now=now)
-        else:
-            outcome.events = _events_insert(routed)
-            changed = _standings_upsert(routed, now=now)
+        write = _accepted_write_postgresql if _is_postgresql() else _accepted_write_sqlite
+        outcome.events, changed = write(routed, now=now)
         outcome.standings_changed = len(changed)
         outcome.changes = [
             RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
@@ -265,6 +262,17 @@ _STAGING_TABLE = (
     + ") ON COMMIT DELETE ROWS"
 )
 _EVENT_COLUMNS = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
+# A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
+# record's (shard, sequence number), so every replay picks the same winner.
+_STANDINGS_CONFLICT = (
+    " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
+    " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
+    " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
+    " rank_key = excluded.rank_key, revision = s.revision + 1, updated_at = excluded.updated_at"
+    " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
+    " > (s.event_time, s.shard_id, s.sequence_number)"
+    " RETURNING session_id, nickname, revision, rank_key, lives"
+)
 _STANDINGS_FROM_STAGING = (
     "INSERT INTO scoreboard_standing AS s"  # noqa: S608 - constant column list
     f" ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"
@@ -273,15 +281,7 @@ _STANDINGS_FROM_STAGING = (
     # rows in that one order, so concurrent batches cannot deadlock.
     f" SELECT DISTINCT ON (session_id, nickname) {_EVENT_COLUMNS}, rank_key, 1, %s"
     " FROM scoreboard_batch_staging ORDER BY session_id, nickname, event_time DESC, sequence_number DESC"
-    " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
-    " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
-    " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
-    " rank_key = excluded.rank_key, revision = s.revision + 1, updated_at = excluded.updated_at"
-    # A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
-    # record's (shard, sequence number), so every replay picks the same winner.
-    " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
-    " > (s.event_time, s.shard_id, s.sequence_number)"
-    " RETURNING session_id, nickname, revision, rank_key, lives"
+    + _STANDINGS_CONFLICT
 )
 
 
@@ -293,6 +293,9 @@ def _accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[i
     """
     with _bound_cursor() as cursor:
         cursor.execute(_STAGING_TABLE)
+        # Empty already after each commit; not when one transaction writes several batches
+        # (dead-letter replay, or a caller's enclosing transaction).
+        cursor.execute("DELETE FROM scoreboard_batch_staging")
         with cursor.copy(
             "COPY scoreboard_batch_staging ("
             + ", ".join(name for name, _, _ in _STAGING_COLUMNS)
@@ -329,114 +332,60 @@ def _accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[i
     return events, changed
 
 
-def _events_insert(routed: RoutedBatch) -> int:
-    columns = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
-    rows = [
-        (
-            item.session.pk,
-            item.snapshot.nickname,
-            item.snapshot.score,
-            item.snapshot.lives,
-            item.snapshot.shots,
-            item.snapshot.level,
-            item.snapshot.timestamp,
-            routed.shard_id,
-            item.sequence_number,
-        )
-        for item in routed.accepted
-    ]
-    if _is_postgresql():
-        with _bound_cursor() as cursor:
-            # One statement for the whole batch: arrays (sent in binary, %b) unnested
-            # server-side are far cheaper than one VALUES tuple of bound parameters per row.
-            cursor.execute(
-                f"INSERT INTO scoreboard_scoreevent ({columns})"  # noqa: S608 - constant column list
-                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq FROM unnest("
-                "%b::bigint[], %b::text[], %b::bigint[], %b::int[], %b::bigint[], %b::int[],"
-                " %b::timestamptz[], %b::text[], %b::numeric[]) AS u(s, n, sc, l, sh, lv, t, shard, seq)"
-                " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-            return cursor.rowcount
-    with connection.cursor() as cursor:
-        adapt = connection.ops.adapt_datetimefield_value
-        cursor.executemany(
-            f"INSERT INTO scoreboard_scoreevent ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-            " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
-            [(*row[:6], adapt(row[6]), row[7], str(row[8])) for row in rows],
-        )
-        return len(rows)
-
-
-def _standings_upsert(routed: RoutedBatch, *, now: datetime) -> list[tuple[int, str, int, str, int]]:
-    """Upsert each player's newest snapshot of the batch; return (session, nickname, revision, key, lives) changed."""
+def _accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
+    """The demo's SQLite: the same rows and the same newer-only guard, one statement per row."""
+    adapt = connection.ops.adapt_datetimefield_value
     newest: dict[tuple[int, str], _Accepted] = {}
-    for item in routed.accepted:
-        key = (item.session.pk, item.snapshot.nickname)
-        current = newest.get(key)
-        # Same order as the SQL guard below: event time, then the record's position on the stream.
-        if current is None or (item.snapshot.timestamp, item.sequence_number) > (
-            current.snapshot.timestamp,
-            current.sequence_number,
-        ):
-            newest[key] = item
-    # Sorted by (session, nickname): concurrent batches lock standing rows in one order.
-    rows = [
-        (
-            session_pk,
-            nickname,
-            item.snapshot.score,
-            item.snapshot.lives,
-            item.snapshot.shots,
-            item.snapshot.level,
-            item.snapshot.timestamp,
-            routed.shard_id,
-            item.sequence_number,
-            rank_key(
-                score=item.snapshot.score, lives=item.snapshot.lives, shots=item.snapshot.shots, nickname=nickname
-            ),
-        )
-        for (session_pk, nickname), item in sorted(newest.items(), key=lambda pair: pair[0])
-    ]
-    columns = (
-        "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number,"
-        " rank_key, revision, updated_at"
-    )
-    # A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
-    # record's (shard, sequence number), so every replay picks the same winner.
-    conflict = (
-        " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
-        " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
-        " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
-        " rank_key = excluded.rank_key, revision = scoreboard_standing.revision + 1,"
-        " updated_at = excluded.updated_at"
-        " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
-        " > (scoreboard_standing.event_time, scoreboard_standing.shard_id, scoreboard_standing.sequence_number)"
-        " RETURNING session_id, nickname, revision, rank_key, lives"
-    )
-    if _is_postgresql():
-        with _bound_cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608 - constant column list
-                " SELECT u.s, u.n, u.sc, u.l, u.sh, u.lv, u.t, u.shard, u.seq, u.k, 1, %b FROM unnest("
-                "%b::bigint[], %b::text[], %b::bigint[], %b::int[], %b::bigint[], %b::int[],"
-                " %b::timestamptz[], %b::text[], %b::numeric[], %b::text[])"
-                " AS u(s, n, sc, l, sh, lv, t, shard, seq, k)" + conflict,
-                [now, *[list(column) for column in zip(*rows, strict=True)]],
-            )
-            return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
-    # SQLite (the demo): one statement per player, the same guard.
     with connection.cursor() as cursor:
-        adapt = connection.ops.adapt_datetimefield_value
-        changed = []
-        for row in rows:
+        cursor.executemany(
+            f"INSERT INTO scoreboard_scoreevent ({_EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
+            [
+                (
+                    item.session.pk,
+                    item.snapshot.nickname,
+                    item.snapshot.score,
+                    item.snapshot.lives,
+                    item.snapshot.shots,
+                    item.snapshot.level,
+                    adapt(item.snapshot.timestamp),
+                    routed.shard_id,
+                    str(item.sequence_number),
+                )
+                for item in routed.accepted
+            ],
+        )
+        events = len(routed.accepted)
+        for item in routed.accepted:
+            key = (item.session.pk, item.snapshot.nickname)
+            current = newest.get(key)
+            if current is None or (item.snapshot.timestamp, item.sequence_number) > (
+                current.snapshot.timestamp,
+                current.sequence_number,
+            ):
+                newest[key] = item
+        changed: list[tuple] = []
+        for (session_pk, nickname), item in sorted(newest.items(), key=lambda pair: pair[0]):
+            snapshot = item.snapshot
             cursor.execute(
-                f"INSERT INTO scoreboard_standing ({columns})"  # noqa: S608
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + conflict,
-                [*row[:6], adapt(row[6]), row[7], str(row[8]), row[9], adapt(now)],
+                f"INSERT INTO scoreboard_standing AS s ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + _STANDINGS_CONFLICT,
+                [
+                    session_pk,
+                    nickname,
+                    snapshot.score,
+                    snapshot.lives,
+                    snapshot.shots,
+                    snapshot.level,
+                    adapt(snapshot.timestamp),
+                    routed.shard_id,
+                    str(item.sequence_number),
+                    rank_key(score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=nickname),
+                    adapt(now),
+                ],
             )
-            changed.extend(tuple(found) for found in cursor.fetchall())
-        return changed  # type: ignore[return-value]
+            changed.extend(tuple(row) for row in cursor.fetchall())
+    return events, changed
 
 
 def _live_publish_on_commit(*, changed: Sequence[tuple], sessions: dict[int, GameSession]) -> None:
