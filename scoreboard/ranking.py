@@ -124,11 +124,12 @@ def ranking_mark_ready(*, session_pk: int) -> None:
 
 def ranking_rank(*, session_pk: int, key: str) -> int | None:
     """Return the 0-based position of `key` in the session's sorted set, None when absent."""
-    return redis_client().zrank(_keys(session_pk)[0], key)
+    position = redis_client().zrank(_keys(session_pk)[0], key)
+    return None if position is None else int(position)  # type: ignore[arg-type]  # sync client
 
 
 def ranking_count(*, session_pk: int) -> int:
-    return int(redis_client().zcard(_keys(session_pk)[0]))
+    return int(redis_client().zcard(_keys(session_pk)[0]))  # type: ignore[arg-type]  # sync client
 
 
 def ranking_drop(*, session_pk: int) -> None:
@@ -155,5 +156,5 @@ def ranking_pending_clear(*, stream_name: str, shard_id: str) -> None:
 
 
 def ranking_pending_get(*, stream_name: str, shard_id: str) -> list[tuple[int, str]]:
-    raw = redis_client().get(_pending_key(stream_name=stream_name, shard_id=shard_id))
+    raw: bytes | None = redis_client().get(_pending_key(stream_name=stream_name, shard_id=shard_id))  # type: ignore[assignment]
     return [(int(pk), str(name)) for pk, name in json.loads(raw)] if raw else []

@@ -62,7 +62,7 @@ def ranking_recover(*, stream_name: str, shard_id: str) -> int:
     by_session: dict[int, list[str]] = {}
     for session_pk, nickname in pending:
         by_session.setdefault(session_pk, []).append(nickname)
-    changes = []
+    changes: list[RankingChange] = []
     for session_pk, nicknames in by_session.items():
         rows = Standing.objects.filter(session_id=session_pk, nickname__in=nicknames).values_list(
             "nickname", "revision", "rank_key"
