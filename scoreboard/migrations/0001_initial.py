@@ -99,7 +99,6 @@ class Migration(migrations.Migration):
                 ('session', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='game_sessions.gamesession')),
             ],
             options={
-                'indexes': [models.Index(fields=['session', 'nickname'], name='score_event_player_idx')],
                 'constraints': [models.UniqueConstraint(fields=('shard_id', 'sequence_number'), name='score_event_one_per_record')],
             },
         ),
