@@ -28,6 +28,7 @@ def test_the_beat_schedule_runs_shard_discovery_often_enough_for_a_15_second_tak
     entry = settings.CELERY_BEAT_SCHEDULE["scoreboard-shards-sync"]
     assert entry["task"] == stream_shards_sync.name
     assert settings.STREAM_LEASE_SECONDS + entry["schedule"] <= 15
+    assert settings.CELERY_TASK_ROUTES["scoreboard.tasks.stream_shard_drain"] == {"queue": "stream"}
 
 
 def test_a_celery_worker_drains_every_shard(provisioned, make_session, settings) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +55,20 @@ def test_a_celery_worker_drains_every_shard(provisioned, make_session, settings)
     }
     log = (ROOT / "var" / "test-logs" / f"{stream}-celery.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "alienportal", "worker", "--pool", "threads", "--concurrency", "3"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "alienportal",
+            "worker",
+            "-Q",
+            "celery,stream",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "3",
+        ],
         env=env,
         cwd=ROOT,
         stdout=log,
