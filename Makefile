@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OIDC_DIR := devtools/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services system-packages oidc-provider clean
+.PHONY: demo test lint format typecheck services system-packages oidc-provider clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP) services system-packages oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)
+bench: $(STAMP) services
+	$(BIN)/python tests/bench/ingest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,6 +25,11 @@ def top_x_provider_register(provider: TopXProvider | None) -> None:
     _provider = provider
 
 
+def top_x_provider_current() -> TopXProvider | None:
+    """Return the registered provider (tests put it back after replacing it)."""
+    return _provider
+
+
 def session_top_x(*, session: GameSession) -> list[Mapping[str, Any]] | None:
     """Return the session's live top X in ranking order, or None when no standings provider exists."""
     if _provider is None:

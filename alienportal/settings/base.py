@@ -239,3 +239,27 @@ SIGN_IN_PATHS = ["/oidc/authenticate/", "/oidc/callback/", "/auth/break-glass/",
 SIGN_IN_RATE_LIMIT = (env.int("SIGN_IN_RATE_LIMIT", default=30), env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60))
 # The API schema and docs are for signed-in staff and token holders, not for everyone.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+
+# --- Stream drain (scoreboard) ----------------------------------------------------------
+# A dead worker's lease is taken over after it expires; beat looks for free shards every
+# STREAM_SYNC_SECONDS, so takeover happens within STREAM_LEASE_SECONDS + STREAM_SYNC_SECONDS (<= 15 s).
+STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=9.0)
+STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
+STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
+STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
+# Merged, not assigned: other areas may add their own entries and routes in their blocks.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "scoreboard-shards-sync": {
+        "task": "scoreboard.tasks.stream_shards_sync",
+        "schedule": STREAM_SYNC_SECONDS,
+        # A sync that waited in the queue longer than its period is stale: the next one replaces it.
+        "options": {"expires": STREAM_SYNC_SECONDS},
+    },
+}
+# Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one
+# worker slot per shard) keeps them from starving every other task.
+CELERY_TASK_ROUTES = {
+    **globals().get("CELERY_TASK_ROUTES", {}),
+    "scoreboard.tasks.stream_shard_drain": {"queue": "stream"},
+}

@@ -98,6 +98,10 @@ def _timestamp_field(value: object) -> datetime:
     return moment.astimezone(UTC)
 
 
+# One decoder for every record: json.loads with any keyword builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def snapshot_parse(data: bytes) -> Snapshot:
     """Decode and validate one record; raise RecordRejected with the reason when it is not a snapshot."""
     if len(data) > MAX_RECORD_BYTES:
@@ -107,7 +111,7 @@ def snapshot_parse(data: bytes) -> Snapshot:
     except UnicodeDecodeError as exc:
         raise RecordRejected("not_utf8", str(exc)) from exc
     try:
-        record = json.loads(text, parse_constant=_reject_constant)
+        record = _DECODER.decode(text)
     except RecursionError as exc:
         raise RecordRejected("invalid_json", "nested too deeply") from exc
     except ValueError as exc:

@@ -10,6 +10,7 @@ from django.test import Client
 
 from alienportal.models import AuditEntry
 from alienportal.roles import Role
+from sessions import top_x
 from sessions.models import GameSession, GameType, SeatState, SessionPublication
 from sessions.services import seat_allocate, seats_release_finished, session_open
 from sessions.top_x import top_x_provider_register
@@ -33,6 +34,7 @@ def support(db: None) -> User:
 
 @pytest.fixture
 def top_x_provider() -> Iterator[None]:
+    previous = top_x.top_x_provider_current()
     top_x_provider_register(
         lambda session, limit: [
             {"Nickname": "ace", "Score": 900, "Lives": 3, "Shots": 10},
@@ -40,7 +42,15 @@ def top_x_provider() -> Iterator[None]:
         ][:limit]
     )
     yield
+    top_x_provider_register(previous)
+
+
+@pytest.fixture
+def no_top_x_provider() -> Iterator[None]:
+    previous = top_x.top_x_provider_current()
     top_x_provider_register(None)
+    yield
+    top_x_provider_register(previous)
 
 
 def test_a_manager_opens_starts_and_closes_a_session_from_the_admin(manager_browser: Client, manager: User) -> None:
@@ -124,7 +134,7 @@ def test_the_session_page_shows_the_seat_map_top_x_and_ssm_state(
     assert "SSM unreachable" in changelist
 
 
-def test_without_standings_the_top_x_says_so(manager_browser: Client, manager: User) -> None:
+def test_without_standings_the_top_x_says_so(manager_browser: Client, manager: User, no_top_x_provider: None) -> None:
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
     page = manager_browser.get(f"{CHANGELIST}{session.pk}/change/").content.decode()
     assert "Standings are not available yet." in page

@@ -1,0 +1,167 @@
+"""What the stream drain keeps: score events, standings, shard leases, dead letters and pipeline metrics."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from sessions.models import GameSession
+
+# Kinesis sequence numbers are decimal strings of up to 129 digits: NUMERIC(130, 0) stores
+# them so that PostgreSQL compares them as integers ("10" > "9"), never as strings.
+SEQUENCE_DIGITS = 130
+
+
+def SequenceNumberField(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(max_digits=SEQUENCE_DIGITS, decimal_places=0, **kwargs)  # type: ignore[arg-type]
+
+
+class ScoreEvent(models.Model):
+    """One accepted snapshot as it arrived on one shard; a re-delivered record is a no-op."""
+
+    # No separate FK index: the (session, ...) indexes below lead with it.
+    session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
+    nickname = models.CharField(max_length=64)
+    score = models.BigIntegerField()
+    lives = models.IntegerField()
+    shots = models.BigIntegerField()
+    level = models.IntegerField()
+    event_time = models.DateTimeField()
+    shard_id = models.CharField(max_length=128)
+    sequence_number = SequenceNumberField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shard_id", "sequence_number"], name="score_event_one_per_record"),
+        ]
+        # Deliberately no (session, nickname) index: it cost ~35 % of the insert time in the
+        # ingest benchmark, and the drain never reads events back. Add it with the query that
+        # needs it. (Deleting a session therefore scans events; sessions are rarely deleted.)
+
+    def __str__(self) -> str:
+        return f"{self.nickname}@{self.session_id} {self.score} ({self.shard_id}/{self.sequence_number})"
+
+
+class Standing(models.Model):
+    """A player's standing in a session: their latest snapshot by event time.
+
+    `rank_key` encodes the ranking order (Score desc, Lives desc, Shots asc, Nickname asc) as
+    one string whose byte order is that order, so PostgreSQL (COLLATE "C"), SQLite and the Redis
+    sorted set all rank with the same key (see scoreboard/ranking.py).
+    """
+
+    # No separate FK index: the (session, ...) indexes below lead with it.
+    session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
+    nickname = models.CharField(max_length=64)
+    score = models.BigIntegerField()
+    lives = models.IntegerField()
+    shots = models.BigIntegerField()
+    level = models.IntegerField()
+    event_time = models.DateTimeField()
+    # (event_time, shard_id, sequence_number) orders snapshots; the last two only break ties
+    # between equal timestamps, deterministically.
+    shard_id = models.CharField(max_length=128)
+    sequence_number = SequenceNumberField()
+    rank_key = models.CharField(max_length=128)
+    # Grows on every change; the Redis index applies a change only if it is newer (ranking.py).
+    revision = models.BigIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "nickname"], name="standing_one_per_player"),
+        ]
+        indexes = [models.Index(fields=["session", "rank_key"], name="standing_rank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.nickname}@{self.session_id}: {self.score}"
+
+
+class ShardLease(models.Model):
+    """Who drains a shard, until when, and how far: the checkpoint is committed with each batch.
+
+    `counter` is the fencing token: it grows on every acquisition, and every write of a batch
+    is conditional on it, so a worker that lost its lease can never commit.
+    """
+
+    stream_name = models.CharField(max_length=128)
+    shard_id = models.CharField(max_length=128)
+    parent_shard_ids = models.JSONField(default=list, blank=True)
+    starting_sequence_number = SequenceNumberField(null=True, blank=True)
+    ending_sequence_number = SequenceNumberField(null=True, blank=True)
+    owner = models.CharField(max_length=200, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    counter = models.BigIntegerField(default=0)
+    checkpoint = SequenceNumberField(null=True, blank=True)
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
+    # Read to its end (a closed shard): its children may start.
+    finished = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stream_name", "shard_id"], name="shard_lease_one_per_shard"),
+        ]
+        ordering = ["stream_name", "shard_id"]
+
+    def __str__(self) -> str:
+        return f"{self.stream_name}/{self.shard_id} ({self.owner or 'free'})"
+
+
+class ShardMetrics(models.Model):
+    """Per-shard pipeline counters, updated in the same transaction as each batch."""
+
+    lease = models.OneToOneField(ShardLease, on_delete=models.CASCADE, related_name="metrics")
+    records_processed = models.BigIntegerField(default=0)
+    bytes_processed = models.BigIntegerField(default=0)
+    dead_letters = models.BigIntegerField(default=0)
+    discarded = models.BigIntegerField(default=0)
+    millis_behind_latest = models.BigIntegerField(null=True, blank=True)
+    batches = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"metrics of {self.lease_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A drain worker's last sign of life and the shard it works on."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    shard_id = models.CharField(max_length=128, blank=True, default="")
+    beat_at = models.DateTimeField()
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.worker
+
+
+class DeadLetter(models.Model):
+    """A record that could not become a standing, kept with its raw bytes so it can be replayed."""
+
+    shard_id = models.CharField(max_length=128)
+    sequence_number = SequenceNumberField()
+    data = models.BinaryField()
+    reason = models.CharField(max_length=64)
+    detail = models.CharField(max_length=300, blank=True, default="")
+    # Set for unknown-session records, so a replay can find them once the session exists.
+    session_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shard_id", "sequence_number"], name="dead_letter_one_per_record"),
+        ]
+        indexes = [models.Index(fields=["reason", "replayed_at"], name="dead_letter_reason_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.shard_id}/{self.sequence_number}"
+
+
+class SessionDiscards(models.Model):
+    """How many records stamped after a session's closing time were discarded."""
+
+    session = models.OneToOneField(GameSession, on_delete=models.CASCADE, related_name="+")
+    after_closing = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.after_closing}"

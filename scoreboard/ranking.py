@@ -1,0 +1,160 @@
+"""The one ranking order as a sortable key, and its Redis sorted-set index for O(log N) ranks.
+
+PostgreSQL stays the source of truth. Each session has a Redis sorted set whose members are
+the players' `rank_key`s, all with score 0, so Redis orders them bytewise (ZRANK is O(log N)),
+exactly as PostgreSQL orders `rank_key COLLATE "C"`. A hash maps each nickname to the
+standing's revision and current key, so that applying a committed change is idempotent and
+monotonic: an older revision arriving after a newer one (two workers' on-commit hooks racing)
+is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from scoreboard.stream.records import INT_BOUNDS
+
+SCORE_MAX = INT_BOUNDS["Score"][1]
+LIVES_MAX = INT_BOUNDS["Lives"][1]
+SCORE_DIGITS = len(str(SCORE_MAX))
+LIVES_DIGITS = len(str(LIVES_MAX))
+SHOTS_DIGITS = len(str(INT_BOUNDS["Shots"][1]))
+NICKNAME_OFFSET = SCORE_DIGITS + LIVES_DIGITS + SHOTS_DIGITS
+
+
+def rank_key(*, score: int, lives: int, shots: int, nickname: str) -> str:
+    """Encode the ranking order (Score desc, Lives desc, Shots asc, Nickname asc) as one string.
+
+    Fixed-width digits make byte order equal numeric order; subtracting from the maximum turns
+    descending into ascending. Nicknames compare by code point, which is UTF-8 byte order, so
+    Python, PostgreSQL's "C" collation, SQLite and Redis agree.
+    """
+    return f"{SCORE_MAX - score:0{SCORE_DIGITS}d}{LIVES_MAX - lives:0{LIVES_DIGITS}d}{shots:0{SHOTS_DIGITS}d}{nickname}"
+
+
+def rank_key_nickname(key: str) -> str:
+    return key[NICKNAME_OFFSET:]
+
+
+@dataclass(frozen=True, slots=True)
+class RankingChange:
+    """A committed standing change, enough to move the player in the sorted set."""
+
+    session_pk: int
+    nickname: str
+    revision: int
+    rank_key: str
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
+def redis_client() -> redis.Redis:
+    """Return this process's Redis client for rankings and live updates."""
+    return _redis(settings.REDIS_URL)
+
+
+def _keys(session_pk: int) -> tuple[str, str, str]:
+    base = f"{settings.APP_NAME}:ranking:{session_pk}"
+    return f"{base}:keys", f"{base}:players", f"{base}:ready"
+
+
+# KEYS: sorted set, players hash. ARGV[1]: "nickname\trevision\tkey\n" lines (one argument: cheap
+# to send; nicknames are printable, so they hold neither tab nor newline).
+_APPLY_LUA = r"""
+for nickname, revision, key in string.gmatch(ARGV[1], '([^\t]+)\t([^\t]+)\t([^\n]+)\n') do
+  local old = redis.call('HGET', KEYS[2], nickname)
+  local apply = true
+  if old then
+    local sep = string.find(old, ':', 1, true)
+    if tonumber(string.sub(old, 1, sep - 1)) >= tonumber(revision) then
+      apply = false
+    else
+      redis.call('ZREM', KEYS[1], string.sub(old, sep + 1))
+    end
+  end
+  if apply then
+    redis.call('ZADD', KEYS[1], 0, key)
+    redis.call('HSET', KEYS[2], nickname, revision .. ':' .. key)
+  end
+end
+return 1
+"""
+
+
+@cache
+def _apply_script(url: str) -> Any:
+    return _redis(url).register_script(_APPLY_LUA)
+
+
+def ranking_apply(*, changes: Iterable[RankingChange], chunk: int = 3000) -> None:
+    """Move the changed players in their sessions' sorted sets (idempotent, newest revision wins)."""
+    by_session: dict[int, list[RankingChange]] = {}
+    for change in changes:
+        by_session.setdefault(change.session_pk, []).append(change)
+    script = _apply_script(settings.REDIS_URL)
+    client = redis_client()
+    pipe = client.pipeline(transaction=False)
+    for session_pk, items in by_session.items():
+        zset, players, _ = _keys(session_pk)
+        for start in range(0, len(items), chunk):
+            lines = "".join(
+                f"{change.nickname}\t{change.revision}\t{change.rank_key}\n" for change in items[start : start + chunk]
+            )
+            script(keys=[zset, players], args=[lines], client=pipe)
+    pipe.execute()
+
+
+def ranking_is_ready(*, session_pk: int) -> bool:
+    return bool(redis_client().exists(_keys(session_pk)[2]))
+
+
+def ranking_mark_ready(*, session_pk: int) -> None:
+    redis_client().set(_keys(session_pk)[2], "1")
+
+
+def ranking_rank(*, session_pk: int, key: str) -> int | None:
+    """Return the 0-based position of `key` in the session's sorted set, None when absent."""
+    position = redis_client().zrank(_keys(session_pk)[0], key)
+    return None if position is None else int(position)  # type: ignore[arg-type]  # sync client
+
+
+def ranking_count(*, session_pk: int) -> int:
+    return int(redis_client().zcard(_keys(session_pk)[0]))  # type: ignore[arg-type]  # sync client
+
+
+def ranking_drop(*, session_pk: int) -> None:
+    redis_client().delete(*_keys(session_pk))
+
+
+# --- Crash window between the database commit and the Redis update ----------------------------
+# A worker writes the batch's changed players under a per-shard "pending" key before it
+# commits and deletes it after Redis is updated. The next holder of the shard's lease re-reads
+# those players from PostgreSQL and applies them, so a kill between commit and ZADD cannot
+# leave the index behind. Re-applying is harmless (revisions make it idempotent).
+
+
+def _pending_key(*, stream_name: str, shard_id: str) -> str:
+    return f"{settings.APP_NAME}:ranking-pending:{stream_name}:{shard_id}"
+
+
+def ranking_pending_set(*, stream_name: str, shard_id: str, players: Sequence[tuple[int, str]]) -> None:
+    redis_client().set(_pending_key(stream_name=stream_name, shard_id=shard_id), json.dumps(players))
+
+
+def ranking_pending_clear(*, stream_name: str, shard_id: str) -> None:
+    redis_client().delete(_pending_key(stream_name=stream_name, shard_id=shard_id))
+
+
+def ranking_pending_get(*, stream_name: str, shard_id: str) -> list[tuple[int, str]]:
+    raw: bytes | None = redis_client().get(_pending_key(stream_name=stream_name, shard_id=shard_id))  # type: ignore[assignment]
+    return [(int(pk), str(name)) for pk, name in json.loads(raw)] if raw else []

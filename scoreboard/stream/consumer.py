@@ -1,0 +1,294 @@
+"""Drain one shard while holding its lease: paced GetRecords, batch persistence, back-off and recovery."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
+
+from scoreboard.models import ShardLease
+from scoreboard.stream.leases import (
+    heartbeat_beat,
+    lease_acquire,
+    lease_checkpoint,
+    lease_finish,
+    lease_release,
+    lease_renew,
+)
+from scoreboard.stream.persist import (
+    BatchOutcome,
+    Fence,
+    LeaseLost,
+    RoutedBatch,
+    StreamRecord,
+    batch_persist,
+    batch_route,
+)
+
+logger = logging.getLogger(__name__)
+
+# Kinesis allows 5 GetRecords calls per shard per second; one call returns at most 10,000 records.
+MIN_CALL_INTERVAL = 0.2
+IDLE_CALL_INTERVAL = 1.0
+MAX_BACKOFF = 10.0
+ITERATOR_ERRORS = {"ExpiredIteratorException", "InvalidArgumentException"}
+THROTTLE_ERRORS = {"ProvisionedThroughputExceededException", "LimitExceededException", "KMSThrottlingException"}
+
+
+@dataclass
+class DrainSummary:
+    shard_id: str
+    acquired: bool = False
+    calls: int = 0
+    batches: int = 0
+    records: int = 0
+    throttled: int = 0
+    iterator_reopened: int = 0
+    database_errors: int = 0
+    lease_lost: bool = False
+    finished: bool = False
+
+
+class ShardReader:
+    """GetRecords on one shard at Kinesis' pace, re-opening the iterator from the checkpoint when needed."""
+
+    def __init__(self, *, kinesis: Any, stream_name: str, shard_id: str, limit: int, sleep: Callable = time.sleep):
+        self.kinesis = kinesis
+        self.stream_name = stream_name
+        self.shard_id = shard_id
+        self.limit = limit
+        self.sleep = sleep
+        self.iterator: str | None = None
+        self._next_call = 0.0
+        self._backoff = 0.0
+
+    def open(self, *, checkpoint: int | None) -> None:
+        """Position just after the checkpoint (or at the oldest record if the shard was never read)."""
+        arguments: dict[str, Any] = {"StreamName": self.stream_name, "ShardId": self.shard_id}
+        if checkpoint is None:
+            arguments["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            arguments["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            arguments["StartingSequenceNumber"] = str(checkpoint)
+        self.iterator = self.kinesis.get_shard_iterator(**arguments)["ShardIterator"]
+
+    def wait_turn(self) -> None:
+        delay = self._next_call - time.monotonic()
+        if delay > 0:
+            self.sleep(delay)
+
+    def read(self) -> dict[str, Any]:
+        """Make one paced GetRecords call; raise ClientError for the caller to classify."""
+        self.wait_turn()
+        try:
+            response = self.kinesis.get_records(ShardIterator=self.iterator, Limit=self.limit)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in THROTTLE_ERRORS:
+                # The shard's read budget is shared by every consumer: wait longer each time.
+                self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
+                self._next_call = time.monotonic() + self._backoff
+            else:
+                self._next_call = time.monotonic() + MIN_CALL_INTERVAL
+            raise
+        self._backoff = 0.0
+        idle = not response["Records"]
+        # No busy loop on an idle shard: one call a second; otherwise up to five.
+        self._next_call = time.monotonic() + (IDLE_CALL_INTERVAL if idle else MIN_CALL_INTERVAL)
+        self.iterator = response.get("NextShardIterator")
+        return response
+
+
+def _route_on_helper(shard_id: str, records: list[StreamRecord]) -> RoutedBatch:
+    try:
+        return batch_route(shard_id=shard_id, records=records)
+    except (OperationalError, InterfaceError):
+        connection.close()  # this helper thread's connection; the next batch opens a new one
+        raise
+
+
+class BatchPipeline:
+    """Decode, validate and route the next batch on a helper thread while the previous one commits.
+
+    Decoding is Python work that holds the GIL; committing is mostly waiting on PostgreSQL, which
+    releases it, so the two overlap. Batches still commit strictly in order, each with its checkpoint.
+    """
+
+    def __init__(self, *, fence: Fence, run: Callable[[Callable[[], BatchOutcome]], BatchOutcome | None]):
+        self.fence = fence
+        self.run = run  # wraps each commit, e.g. with the database back-off
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-route")
+        self.pending: tuple[list[StreamRecord], Future[RoutedBatch], int | None] | None = None
+
+    def add(self, records: list[StreamRecord], millis_behind_latest: int | None) -> list[BatchOutcome | None]:
+        """Start routing `records` and commit the batch before them meanwhile; return what was committed."""
+        future = self.pool.submit(_route_on_helper, self.fence.shard_id, records)
+        committed = [self.commit()] if self.pending is not None else []
+        self.pending = (records, future, millis_behind_latest)
+        return committed
+
+    def commit(self) -> BatchOutcome | None:
+        """Commit the pending batch (None: nothing pending, or the database stayed down)."""
+        if self.pending is None:
+            return None
+        records, future, millis = self.pending
+        self.pending = None
+        try:
+            routed: RoutedBatch | None = future.result()
+        except (OperationalError, InterfaceError):
+            routed = None  # routed again inside the retried commit
+        return self.run(
+            functools.partial(
+                batch_persist, fence=self.fence, records=records, millis_behind_latest=millis, routed=routed
+            )
+        )
+
+    def close(self) -> None:
+        self.pending = None
+        # Resolved on the helper thread: `connection` is per thread.
+        self.pool.submit(lambda: connection.close()).result()
+        self.pool.shutdown()
+
+
+def _records(response: dict[str, Any]) -> list[StreamRecord]:
+    # Sequence numbers are decimal strings of up to 129 digits: integers, never string order.
+    return [StreamRecord(int(record["SequenceNumber"]), record["Data"]) for record in response["Records"]]
+
+
+def shard_drain(
+    *,
+    kinesis: Any,
+    stream_name: str,
+    shard_id: str,
+    owner: str,
+    seconds: float,
+    stop: Callable[[], bool] = lambda: False,
+    limit: int | None = None,
+) -> DrainSummary:
+    """Hold the shard's lease for up to `seconds` and persist everything that arrives on it."""
+    from scoreboard.services import ranking_recover
+
+    summary = DrainSummary(shard_id=shard_id)
+    fence = lease_acquire(stream_name=stream_name, shard_id=shard_id, owner=owner)
+    if fence is None:
+        return summary
+    summary.acquired = True
+    logger.info("lease_acquired stream=%s shard=%s owner=%s counter=%d", stream_name, shard_id, owner, fence.counter)
+    deadline = time.monotonic() + seconds
+    reader = ShardReader(
+        kinesis=kinesis, stream_name=stream_name, shard_id=shard_id, limit=limit or settings.STREAM_BATCH_LIMIT
+    )
+    renew_every = settings.STREAM_LEASE_SECONDS / 3
+    last_renew = last_beat = 0.0
+    lease = ShardLease.objects.get(pk=fence.lease_pk)
+    ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None
+    pipeline = BatchPipeline(fence=fence, run=lambda action: _with_database_retry(action, summary, deadline))
+    try:
+        ranking_recover(stream_name=stream_name, shard_id=shard_id)
+        checkpoint = lease_checkpoint(fence=fence)
+        reader.open(checkpoint=checkpoint)
+        while time.monotonic() < deadline and not stop():
+            now = time.monotonic()
+            if now - last_beat >= 5:
+                _quietly(lambda: heartbeat_beat(worker=owner, shard_id=shard_id))
+                last_beat = now
+            if now - last_renew >= renew_every:
+                if not _with_database_retry(lambda: lease_renew(fence=fence), summary, deadline):
+                    summary.lease_lost = True
+                    break
+                last_renew = now
+            try:
+                response = reader.read()
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in THROTTLE_ERRORS:
+                    summary.throttled += 1
+                    logger.info("get_records_throttled shard=%s", shard_id)
+                    continue
+                if code in ITERATOR_ERRORS or reader.iterator is None:
+                    # Commit the batch in hand first: re-reading from an older checkpoint would
+                    # deliver it twice (harmless, but it would move the checkpoint back).
+                    if pipeline.pending is not None:
+                        outcome = pipeline.commit()
+                        if outcome is None:
+                            return summary
+                        checkpoint = outcome.checkpoint
+                        summary.batches += 1
+                        summary.records += outcome.records
+                    summary.iterator_reopened += 1
+                    logger.info("iterator_reopen shard=%s code=%s checkpoint=%s", shard_id, code, checkpoint)
+                    reader.open(checkpoint=checkpoint)
+                    continue
+                raise
+            summary.calls += 1
+            records = _records(response)
+            committed: list[BatchOutcome | None] = []
+            if records:
+                # Behind the stream's tip: read ahead, routing this batch while the previous commits.
+                # At the tip: commit at once, for freshness.
+                behind = len(records) >= reader.limit or (response.get("MillisBehindLatest") or 0) > 0
+                committed = pipeline.add(records, response.get("MillisBehindLatest"))
+                if not behind:
+                    committed.append(pipeline.commit())
+            elif pipeline.pending is not None:
+                committed.append(pipeline.commit())
+            for outcome in committed:
+                if outcome is None:  # the database stayed down until our time was up
+                    return summary
+                checkpoint = outcome.checkpoint
+                last_renew = time.monotonic()  # the batch's transaction extended the lease
+                summary.batches += 1
+                summary.records += outcome.records
+            closed_and_read = ending is not None and checkpoint is not None and checkpoint >= ending
+            if pipeline.pending is None and (reader.iterator is None or (closed_and_read and not records)):
+                # A closed shard read to its end (AWS: null NextShardIterator): children may start.
+                summary.finished = lease_finish(fence=fence)
+                logger.info("shard_finished stream=%s shard=%s", stream_name, shard_id)
+                return summary
+        if pipeline.pending is not None and pipeline.commit() is None:
+            return summary
+    except LeaseLost:
+        summary.lease_lost = True
+        logger.warning("lease_lost stream=%s shard=%s owner=%s", stream_name, shard_id, owner)
+        return summary
+    finally:
+        pipeline.close()
+    _quietly(lambda: lease_release(fence=fence))
+    return summary
+
+
+def _with_database_retry(action: Callable[[], Any], summary: DrainSummary, deadline: float) -> Any:
+    """Run a database action, backing off while the database is unreachable; None if time runs out.
+
+    The failed transaction committed nothing, so retrying the same batch is exact; LeaseLost is
+    not a database error and goes straight to the caller.
+    """
+    backoff = 0.5
+    while True:
+        try:
+            return action()
+        except (OperationalError, InterfaceError) as error:
+            summary.database_errors += 1
+            logger.warning("database_unavailable error=%s backoff=%.1f", type(error).__name__, backoff)
+            # Drop the broken connection; the next attempt opens a new one.
+            _quietly(connection.close)
+            if time.monotonic() + backoff > deadline:
+                return None
+            time.sleep(backoff)
+            backoff = min(MAX_BACKOFF, backoff * 2)
+            close_old_connections()
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception:  # a heartbeat or release that fails is retried by the next one
+        logger.warning("pipeline_side_write_failed", exc_info=True)

@@ -1,0 +1,86 @@
+"""Shard leases: one holder per shard, taken over when it expires, fenced by a growing counter."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from scoreboard.models import ShardLease, WorkerHeartbeat
+from scoreboard.stream.persist import Fence
+
+
+def worker_name() -> str:
+    """Return a name unique to this process and call, for lease ownership and heartbeats."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease_acquire(*, stream_name: str, shard_id: str, owner: str, seconds: float | None = None) -> Fence | None:
+    """Take the shard's lease if it is free or expired; return the fence, or None if someone holds it.
+
+    The conditional UPDATE is atomic: of two workers racing, the second re-checks the row after
+    the first commits and finds it held. Incrementing the counter fences off the previous holder.
+    """
+    now = timezone.now()
+    ttl = timedelta(seconds=seconds if seconds is not None else settings.STREAM_LEASE_SECONDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE scoreboard_shardlease SET owner = %s, counter = counter + 1, expires_at = %s"
+            " WHERE stream_name = %s AND shard_id = %s AND finished = %s"
+            " AND (owner = '' OR expires_at IS NULL OR expires_at < %s)"
+            " RETURNING id, counter",
+            [owner, now + ttl, stream_name, shard_id, False, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Fence(lease_pk=row[0], counter=row[1], owner=owner, stream_name=stream_name, shard_id=shard_id)
+
+
+def lease_renew(*, fence: Fence, seconds: float | None = None) -> bool:
+    """Extend our lease; False means it is no longer ours and the caller must stop."""
+    ttl = timedelta(seconds=seconds if seconds is not None else settings.STREAM_LEASE_SECONDS)
+    return bool(
+        ShardLease.objects.filter(pk=fence.lease_pk, counter=fence.counter, owner=fence.owner).update(
+            expires_at=timezone.now() + ttl
+        )
+    )
+
+
+def lease_release(*, fence: Fence) -> bool:
+    """Give the lease up at once, so another worker need not wait for it to expire."""
+    return bool(
+        ShardLease.objects.filter(pk=fence.lease_pk, counter=fence.counter, owner=fence.owner).update(
+            owner="", expires_at=None
+        )
+    )
+
+
+def lease_finish(*, fence: Fence) -> bool:
+    """Mark a closed shard read to its end, which lets its children start, and release it."""
+    return bool(
+        ShardLease.objects.filter(pk=fence.lease_pk, counter=fence.counter, owner=fence.owner).update(
+            finished=True, owner="", expires_at=None
+        )
+    )
+
+
+def lease_checkpoint(*, fence: Fence) -> int | None:
+    """Return the checkpoint (last committed sequence number) of the shard, as an integer."""
+    value = ShardLease.objects.filter(pk=fence.lease_pk).values_list("checkpoint", flat=True).first()
+    return int(value) if value is not None else None
+
+
+def heartbeat_beat(*, worker: str, shard_id: str) -> None:
+    """Record that `worker` is alive and working on `shard_id`."""
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker,
+        defaults={"shard_id": shard_id, "beat_at": now},
+        create_defaults={"shard_id": shard_id, "beat_at": now, "started_at": now},
+    )

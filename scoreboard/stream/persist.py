@@ -1,0 +1,436 @@
+"""Turn one GetRecords batch into score events, standings, dead letters and discard counts in one transaction.
+
+The checkpoint is written in the same transaction as the rows, and that write is fenced on the
+lease counter: a crash at any point neither loses nor double-counts a record, and a worker that
+lost its lease cannot commit anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scoreboard.models import DeadLetter
+from scoreboard.ranking import RankingChange, rank_key, ranking_pending_clear, ranking_pending_set
+from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse
+from sessions.models import GameSession
+from sessions.selectors import session_map
+from sessions.services import seats_release_finished
+
+logger = logging.getLogger(__name__)
+
+DETAIL_CHARS = 300
+
+
+class LeaseLost(Exception):
+    """The shard's lease is no longer ours (taken over or released): the batch was not committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The lease a batch is committed under: its row, its counter at acquisition and our name."""
+
+    lease_pk: int
+    counter: int
+    owner: str
+    stream_name: str
+    shard_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One Kinesis record as GetRecords returns it: its sequence number (an integer) and raw bytes."""
+
+    sequence_number: int
+    data: bytes
+
+
+@dataclass(slots=True)
+class _Accepted:
+    session: GameSession
+    snapshot: Snapshot
+    sequence_number: int
+
+
+@dataclass(slots=True)
+class _Rejected:
+    sequence_number: int
+    data: bytes
+    reason: str
+    detail: str
+    session_id: str = ""
+
+
+@dataclass
+class RoutedBatch:
+    """Where each record of a batch goes: a score event, a discard count or a dead letter."""
+
+    shard_id: str
+    accepted: list[_Accepted] = field(default_factory=list)
+    rejected: list[_Rejected] = field(default_factory=list)
+    discarded: dict[int, int] = field(default_factory=dict)  # session pk -> records after closing
+
+
+@dataclass
+class BatchOutcome:
+    records: int = 0
+    bytes: int = 0
+    events: int = 0
+    dead_letters: int = 0
+    discarded: int = 0
+    standings_changed: int = 0
+    checkpoint: int | None = None
+    changes: list[RankingChange] = field(default_factory=list)
+
+
+def _printable(detail: str) -> str:
+    # The detail may quote hostile input: PostgreSQL text holds neither NUL nor lone surrogates.
+    return detail.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:DETAIL_CHARS]
+
+
+def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatch:
+    """Decode, validate and route every record of a batch (one query for the sessions it names)."""
+    routed = RoutedBatch(shard_id=shard_id)
+    parsed: list[tuple[StreamRecord, Snapshot]] = []
+    for record in records:
+        try:
+            parsed.append((record, snapshot_parse(record.data)))
+        except RecordRejected as rejected:
+            routed.rejected.append(
+                _Rejected(record.sequence_number, record.data, rejected.reason, _printable(rejected.detail))
+            )
+    sessions = session_map(session_ids={snapshot.session_id for _, snapshot in parsed})
+    for record, snapshot in parsed:
+        session = sessions.get(snapshot.session_id)
+        if session is None:
+            routed.rejected.append(
+                _Rejected(record.sequence_number, record.data, "unknown_session", "", session_id=snapshot.session_id)
+            )
+        elif session.closing_time is not None and snapshot.timestamp > session.closing_time:
+            routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
+        else:
+            routed.accepted.append(_Accepted(session, snapshot, record.sequence_number))
+    return routed
+
+
+def batch_persist(
+    *,
+    fence: Fence,
+    records: Sequence[StreamRecord],
+    millis_behind_latest: int | None = None,
+    lease_seconds: float | None = None,
+    routed: RoutedBatch | None = None,
+) -> BatchOutcome:
+    """Persist a non-empty batch and advance the checkpoint to its last record, all or nothing.
+
+    `routed` is the batch already decoded and routed (batch_route), e.g. on another thread.
+    Raises LeaseLost (nothing committed) when the lease counter moved on.
+    """
+    if not records:
+        raise ValueError("an empty batch has nothing to commit")
+    if routed is None:
+        routed = batch_route(shard_id=fence.shard_id, records=records)
+    checkpoint = max(record.sequence_number for record in records)
+    outcome = BatchOutcome(
+        records=len(records),
+        bytes=sum(len(record.data) for record in records),
+        checkpoint=checkpoint,
+    )
+    ttl = timedelta(seconds=lease_seconds if lease_seconds is not None else settings.STREAM_LEASE_SECONDS)
+    with transaction.atomic():
+        now = timezone.now()
+        # First statement: it takes the lease row's lock, so a takeover waits for this commit
+        # and then reads the checkpoint it wrote; if the counter moved, we stop before writing.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE scoreboard_shardlease SET checkpoint = %s, checkpoint_at = %s, expires_at = %s"
+                " WHERE id = %s AND counter = %s AND owner = %s",
+                [str(checkpoint), now, now + ttl, fence.lease_pk, fence.counter, fence.owner],
+            )
+            if cursor.rowcount != 1:
+                raise LeaseLost(f"{fence.stream_name}/{fence.shard_id} counter {fence.counter}")
+        batch_rows_write(routed=routed, outcome=outcome, now=now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE scoreboard_shardmetrics SET records_processed = records_processed + %s,"
+                " bytes_processed = bytes_processed + %s, dead_letters = dead_letters + %s,"
+                " discarded = discarded + %s, millis_behind_latest = %s, batches = batches + 1, updated_at = %s"
+                " WHERE lease_id = %s",
+                [
+                    outcome.records,
+                    outcome.bytes,
+                    outcome.dead_letters,
+                    outcome.discarded,
+                    millis_behind_latest,
+                    now,
+                    fence.lease_pk,
+                ],
+            )
+        ranking_after_commit(changes=outcome.changes, stream_name=fence.stream_name, shard_id=fence.shard_id)
+    return outcome
+
+
+def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
+    """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
+    if routed.accepted:
+        write = _accepted_write_postgresql if _is_postgresql() else _accepted_write_sqlite
+        outcome.events, changed = write(routed, now=now)
+        outcome.standings_changed = len(changed)
+        outcome.changes = [
+            RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
+        ]
+        finished: dict[int, list[str]] = {}
+        for session_pk, nickname, _revision, _key, lives in changed:
+            if lives == 0:
+                finished.setdefault(session_pk, []).append(nickname)
+        sessions = {item.session.pk: item.session for item in routed.accepted}
+        # Sorted so that concurrent batches lock session rows in the same order (no deadlock).
+        for session_pk in sorted(finished):
+            seats_release_finished(session=sessions[session_pk], nicknames=finished[session_pk])
+        _live_publish_on_commit(changed=changed, sessions=sessions)
+    if routed.rejected:
+        DeadLetter.objects.bulk_create(
+            [
+                DeadLetter(
+                    shard_id=routed.shard_id,
+                    sequence_number=item.sequence_number,
+                    data=item.data,
+                    reason=item.reason,
+                    detail=item.detail,
+                    session_id=item.session_id[:64],
+                )
+                for item in routed.rejected
+            ],
+            ignore_conflicts=True,
+        )
+        outcome.dead_letters = len(routed.rejected)
+    if routed.discarded:
+        with connection.cursor() as cursor:
+            for session_pk, count in sorted(routed.discarded.items()):
+                cursor.execute(
+                    "INSERT INTO scoreboard_sessiondiscards (session_id, after_closing) VALUES (%s, %s)"
+                    " ON CONFLICT (session_id) DO UPDATE"
+                    " SET after_closing = scoreboard_sessiondiscards.after_closing + excluded.after_closing",
+                    [session_pk, count],
+                )
+        outcome.discarded = sum(routed.discarded.values())
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@contextmanager
+def _bound_cursor() -> Iterator[Any]:
+    """Return a psycopg cursor with server-side parameter binding on Django's connection.
+
+    Django's default client-side binding renders each array as SQL text in Python, which cost
+    more than the whole insert; server-side binding sends arrays in psycopg's C binary dumpers.
+    It runs inside Django's transaction (same connection), and its errors are Django's.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+_STAGING_COLUMNS = (
+    ("session_id", "bigint", "int8"),
+    ("nickname", "text", "text"),
+    ("score", "bigint", "int8"),
+    ("lives", "integer", "int4"),
+    ("shots", "bigint", "int8"),
+    ("level", "integer", "int4"),
+    ("event_time", "timestamptz", "timestamptz"),
+    ("shard_id", "text", "text"),
+    ("sequence_number", "numeric", "numeric"),
+    ("rank_key", "text", "text"),
+)
+_STAGING_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS scoreboard_batch_staging ("
+    + ", ".join(f"{name} {sql_type}" for name, sql_type, _ in _STAGING_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+_EVENT_COLUMNS = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
+# A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
+# record's (shard, sequence number), so every replay picks the same winner.
+_STANDINGS_CONFLICT = (
+    " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
+    " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
+    " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
+    " rank_key = excluded.rank_key, revision = s.revision + 1, updated_at = excluded.updated_at"
+    " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
+    " > (s.event_time, s.shard_id, s.sequence_number)"
+    " RETURNING session_id, nickname, revision, rank_key, lives"
+)
+_STANDINGS_FROM_STAGING = (
+    "INSERT INTO scoreboard_standing AS s"  # noqa: S608 - constant column list
+    f" ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"
+    # DISTINCT ON keeps each player's newest snapshot of the batch (the batch is one shard, so
+    # the sequence number breaks ties), in (session, nickname) order: every batch locks standing
+    # rows in that one order, so concurrent batches cannot deadlock.
+    f" SELECT DISTINCT ON (session_id, nickname) {_EVENT_COLUMNS}, rank_key, 1, %s"
+    " FROM scoreboard_batch_staging ORDER BY session_id, nickname, event_time DESC, sequence_number DESC"
+    + _STANDINGS_CONFLICT
+)
+
+
+def _accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
+    """Write events and standings with one binary COPY into a per-connection staging table.
+
+    Binary COPY rows are formatted by psycopg's C code; the two INSERT ... SELECT statements then
+    run entirely in the server. Measured here: a third of the cost of binding arrays.
+    """
+    with _bound_cursor() as cursor:
+        cursor.execute(_STAGING_TABLE)
+        # Empty already after each commit; not when one transaction writes several batches
+        # (dead-letter replay, or a caller's enclosing transaction).
+        cursor.execute("DELETE FROM scoreboard_batch_staging")
+        with cursor.copy(
+            "COPY scoreboard_batch_staging ("
+            + ", ".join(name for name, _, _ in _STAGING_COLUMNS)
+            + ") FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types([copy_type for _, _, copy_type in _STAGING_COLUMNS])
+            shard_id = routed.shard_id
+            for item in routed.accepted:
+                snapshot = item.snapshot
+                copy.write_row(
+                    (
+                        item.session.pk,
+                        snapshot.nickname,
+                        snapshot.score,
+                        snapshot.lives,
+                        snapshot.shots,
+                        snapshot.level,
+                        snapshot.timestamp,
+                        shard_id,
+                        item.sequence_number,
+                        rank_key(
+                            score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=snapshot.nickname
+                        ),
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO scoreboard_scoreevent ({_EVENT_COLUMNS})"  # noqa: S608 - constant column list
+            f" SELECT {_EVENT_COLUMNS} FROM scoreboard_batch_staging"
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING"
+        )
+        events = cursor.rowcount
+        cursor.execute(_STANDINGS_FROM_STAGING, [now])
+        changed = [tuple(row) for row in cursor.fetchall()]
+    return events, changed
+
+
+def _accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
+    """The demo's SQLite: the same rows and the same newer-only guard, one statement per row."""
+    adapt = connection.ops.adapt_datetimefield_value
+    newest: dict[tuple[int, str], _Accepted] = {}
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO scoreboard_scoreevent ({_EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
+            [
+                (
+                    item.session.pk,
+                    item.snapshot.nickname,
+                    item.snapshot.score,
+                    item.snapshot.lives,
+                    item.snapshot.shots,
+                    item.snapshot.level,
+                    adapt(item.snapshot.timestamp),
+                    routed.shard_id,
+                    str(item.sequence_number),
+                )
+                for item in routed.accepted
+            ],
+        )
+        events = len(routed.accepted)
+        for item in routed.accepted:
+            key = (item.session.pk, item.snapshot.nickname)
+            current = newest.get(key)
+            if current is None or (item.snapshot.timestamp, item.sequence_number) > (
+                current.snapshot.timestamp,
+                current.sequence_number,
+            ):
+                newest[key] = item
+        changed: list[tuple] = []
+        for (session_pk, nickname), item in sorted(newest.items(), key=lambda pair: pair[0]):
+            snapshot = item.snapshot
+            cursor.execute(
+                f"INSERT INTO scoreboard_standing AS s ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + _STANDINGS_CONFLICT,
+                [
+                    session_pk,
+                    nickname,
+                    snapshot.score,
+                    snapshot.lives,
+                    snapshot.shots,
+                    snapshot.level,
+                    adapt(snapshot.timestamp),
+                    routed.shard_id,
+                    str(item.sequence_number),
+                    rank_key(score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=nickname),
+                    adapt(now),
+                ],
+            )
+            changed.extend(tuple(row) for row in cursor.fetchall())
+    return events, changed
+
+
+def _live_publish_on_commit(*, changed: Sequence[tuple], sessions: dict[int, GameSession]) -> None:
+    if not changed:
+        return
+    by_session: dict[int, list[str]] = {}
+    for session_pk, nickname, *_ in changed:
+        by_session.setdefault(session_pk, []).append(nickname)
+    messages = [(sessions[pk].session_id, names) for pk, names in by_session.items()]
+    transaction.on_commit(lambda: live_publish(messages=messages))
+
+
+def live_channel(session_id: str) -> str:
+    """Return the Redis pub/sub channel on which a session's changed standings are published."""
+    return f"{settings.APP_NAME}:scoreboard:{session_id}"
+
+
+def live_publish(*, messages: Iterable[tuple[str, list[str]]]) -> None:
+    """Publish the changed players of each session (after commit; a lost message costs one refresh)."""
+    from scoreboard.ranking import redis_client
+
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for session_id, nicknames in messages:
+            pipe.publish(live_channel(session_id), json.dumps({"session_id": session_id, "nicknames": nicknames}))
+        pipe.execute()
+    except Exception:  # Redis down must never fail a committed batch
+        logger.warning("live_publish_failed", exc_info=True)
+
+
+def ranking_after_commit(*, changes: list[RankingChange], stream_name: str, shard_id: str) -> None:
+    if not changes:
+        return
+    from scoreboard.services import ranking_sync
+
+    players = [(change.session_pk, change.nickname) for change in changes]
+    # Before the commit: if we die between commit and the Redis update, the next lease holder
+    # finds this key and re-applies these players from PostgreSQL.
+    ranking_pending_set(stream_name=stream_name, shard_id=shard_id, players=players)
+
+    def apply() -> None:
+        try:
+            ranking_sync(changes=changes)
+            ranking_pending_clear(stream_name=stream_name, shard_id=shard_id)
+        except Exception:  # the pending key stays; the next lease holder repairs the index
+            logger.warning("ranking_sync_failed stream=%s shard=%s", stream_name, shard_id, exc_info=True)
+
+    transaction.on_commit(apply)

@@ -1,0 +1,39 @@
+"""Celery tasks of the stream drain: beat discovers shards and starts a drain task per free shard."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from alienportal.aws import aws_client
+from scoreboard.stream.consumer import shard_drain
+from scoreboard.stream.leases import worker_name
+from scoreboard.stream.shards import shards_drainable, shards_sync
+
+
+@shared_task(ignore_result=True)
+def stream_shards_sync() -> list[str]:
+    """Discover shards (ListShards) and queue a drain for each readable shard nobody holds."""
+    leases = shards_sync(kinesis=aws_client("kinesis"), stream_name=settings.KINESIS_STREAM_NAME)
+    now = timezone.now()
+    started = []
+    for lease in shards_drainable(leases=leases):
+        if not lease.owner or lease.expires_at is None or lease.expires_at < now:
+            stream_shard_drain.delay(lease.shard_id)
+            started.append(lease.shard_id)
+    return started
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def stream_shard_drain(shard_id: str) -> None:
+    """Drain one shard for a while; hand it straight on to the next drain task so it never idles."""
+    summary = shard_drain(
+        kinesis=aws_client("kinesis"),
+        stream_name=settings.KINESIS_STREAM_NAME,
+        shard_id=shard_id,
+        owner=worker_name(),
+        seconds=settings.STREAM_DRAIN_SECONDS,
+    )
+    if summary.acquired and not summary.finished and not summary.lease_lost:
+        stream_shard_drain.delay(shard_id)

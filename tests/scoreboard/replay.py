@@ -1,0 +1,77 @@
+"""An independent replay of what a stream holds: what the standings, counts and dead letters must be.
+
+Written without the drain's code paths (only `snapshot_parse`, the record format's definition),
+so a test comparing the database against it checks the drain, not itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scoreboard.stream.records import RecordRejected, snapshot_parse
+
+
+@dataclass
+class Expected:
+    events: int = 0
+    dead_letters: int = 0
+    discarded: Counter[str] = field(default_factory=Counter)
+    standings: dict[tuple[str, str], tuple[int, int, int, int]] = field(default_factory=dict)
+    last_sequence: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+
+
+def stream_read_all(kinesis: Any, stream_name: str) -> dict[str, list[dict[str, Any]]]:
+    """Return every record of every shard, in order."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for shard in kinesis.list_shards(StreamName=stream_name)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records: list[dict[str, Any]] = []
+        while True:
+            response = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            records.extend(response["Records"])
+            if not response["Records"]:
+                break
+            iterator = response["NextShardIterator"]
+        result[shard["ShardId"]] = records
+    return result
+
+
+def stream_replay(shards: dict[str, list[dict[str, Any]]], *, closing: dict[str, datetime | None]) -> Expected:
+    """Replay the records; `closing` maps each known session id to its closing time."""
+    expected = Expected()
+    newest: dict[tuple[str, str], tuple[datetime, str, int, tuple[int, int, int, int]]] = {}
+    for shard_id, records in shards.items():
+        for item in records:
+            expected.records += 1
+            sequence = int(item["SequenceNumber"])
+            expected.last_sequence[shard_id] = max(expected.last_sequence.get(shard_id, 0), sequence)
+            try:
+                snapshot = snapshot_parse(item["Data"])
+            except RecordRejected:
+                expected.dead_letters += 1
+                continue
+            if snapshot.session_id not in closing:
+                expected.dead_letters += 1
+                continue
+            closes = closing[snapshot.session_id]
+            if closes is not None and snapshot.timestamp > closes:
+                expected.discarded[snapshot.session_id] += 1
+                continue
+            expected.events += 1
+            key = (snapshot.session_id, snapshot.nickname)
+            candidate = (
+                snapshot.timestamp,
+                shard_id,
+                sequence,
+                (snapshot.score, snapshot.lives, snapshot.shots, snapshot.level),
+            )
+            if key not in newest or candidate[:3] > newest[key][:3]:
+                newest[key] = candidate
+    expected.standings = {key: value[3] for key, value in newest.items()}
+    return expected

@@ -1,0 +1,115 @@
+"""The game's /v1/updatestatus and /v1/scoreboard resources."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from alienportal.aws import aws_client
+from scoreboard.stream.persist import StreamRecord, batch_persist
+from tests.scoreboard.conftest import record
+from tests.scoreboard.replay import stream_read_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+GOOD = {
+    "SessionId": "X181001T215808",
+    "Nickname": "John",
+    "Score": 251,
+    "Lives": 3,
+    "Shots": 4,
+    "Level": 1,
+    "Timestamp": "2018-10-10T23:57:26.137Z",
+}
+
+
+def _client(group: str | None = "Players") -> APIClient:
+    user = User.objects.create_user(username=f"u-{group}", password="x")
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def stream(provisioned, settings) -> str:  # type: ignore[no-untyped-def]
+    name = f"api-{datetime.now(UTC):%H%M%S%f}"
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    settings.KINESIS_STREAM_NAME = name
+    return name
+
+
+def test_a_status_update_lands_on_the_stream_keyed_by_nickname(stream: str) -> None:
+    response = _client().post("/v1/updatestatus", data=json.dumps(GOOD), content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    records = [item for items in stream_read_all(aws_client("kinesis"), stream).values() for item in items]
+    assert [(item["PartitionKey"], json.loads(item["Data"])) for item in records] == [("John", GOOD)]
+    assert response.json()["SequenceNumber"] == records[0]["SequenceNumber"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "invalid_json"),
+        (json.dumps({**GOOD, "Score": -1}).encode(), "out_of_range"),
+        (json.dumps({**GOOD, "Lives": "three"}).encode(), "wrong_type"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "Nickname"}).encode(), "missing_field"),
+    ],
+)
+def test_a_bad_status_update_is_refused_and_never_reaches_the_stream(stream: str, body: bytes, code: str) -> None:
+    response = _client().post("/v1/updatestatus", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == code
+    assert response.json()["errorMessage"]
+    assert stream_read_all(aws_client("kinesis"), stream) == {"shardId-000000000000": []}
+
+
+def test_the_scoreboard_lists_standings_in_ranking_order(make_session, fence) -> None:
+    make_session(top_x=3)
+    batch_persist(
+        fence=fence,
+        records=[
+            record(1, nickname="low", score=10),
+            record(2, nickname="top", score=90),
+            record(3, nickname="mid", score=50, lives=1),
+            record(4, nickname="mid2", score=50, lives=2),
+            StreamRecord(5, b"junk"),
+        ],
+    )
+    client = _client()
+
+    response = client.get("/v1/scoreboard", {"sessionId": "X261127T100000"})
+
+    assert response.status_code == 200
+    assert [(row["Rank"], row["Nickname"]) for row in response.json()] == [(1, "top"), (2, "mid2"), (3, "mid")]
+    assert client.get("/v1/scoreboard").status_code == 400
+    missing = client.get("/v1/scoreboard", {"sessionId": "NOPE"})
+    assert missing.status_code == 404
+    assert missing.json()["errorCode"] == "SessionNotFound"
+
+
+def test_only_players_and_managers_use_the_game_api(make_session) -> None:
+    make_session()
+    assert _client("Support").get("/v1/scoreboard", {"sessionId": "X261127T100000"}).status_code == 403
+    assert _client("Managers").get("/v1/scoreboard", {"sessionId": "X261127T100000"}).status_code == 200
+    assert APIClient().get("/v1/scoreboard", {"sessionId": "X261127T100000"}).status_code in (401, 403)
+
+
+def test_the_game_resources_are_in_the_openapi_schema() -> None:
+    user = User.objects.create_user(username="schema", password="x")
+    client = APIClient()
+    client.force_authenticate(user)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    post = schema["paths"]["/v1/updatestatus"]["post"]
+    assert set(post["responses"]) == {"200", "400", "503"}
+    request_schema = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][request_schema]["properties"]) == set(GOOD)
+    assert schema["paths"]["/v1/scoreboard"]["get"]["operationId"] == "scoreboard"
