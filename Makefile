@@ -40,6 +40,7 @@ services:
 test: $(STAMP) services system-packages oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy alienportal scoreboard sessions reports support
 	$(BIN)/pytest
 
 ## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)

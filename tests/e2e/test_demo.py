@@ -4,6 +4,7 @@ import http.client
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,6 +108,19 @@ def test_demo_serves_the_portal_feeds_the_stream_and_stops_on_ctrl_c(tmp_path: P
                 seen += len(kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"])
             time.sleep(1)
         assert seen > 0, "the simulated game put no record on the stream"
+
+        # The pipeline drains the stream into the demo's database: standings of the open session
+        # appear, and nothing the simulator sent (all valid) becomes a dead letter.
+        database = sqlite3.connect(tmp_path / "demo.sqlite3", timeout=30)
+        standings = 0
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and standings == 0:
+            standings = database.execute("SELECT count(*) FROM scoreboard_standing").fetchone()[0]
+            time.sleep(1)
+        dead_letters = database.execute("SELECT count(*) FROM scoreboard_deadletter").fetchone()[0]
+        database.close()
+        assert standings > 0, "the drain put no standing in the database"
+        assert dead_letters == 0
 
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 4
