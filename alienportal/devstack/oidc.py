@@ -6,7 +6,6 @@ with a login page, ID tokens with Cognito's claim shape, and an end-session endp
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -15,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from alienportal.devstack.services import ChildService, _wait_until, free_port, port_open
+from alienportal.devstack.services import ChildService, free_port, http_answers, port_open, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = ROOT / "devtools" / "oidc"
@@ -95,17 +94,13 @@ def oidc_provider_start(
             [node, "server.mjs"], cwd=PROVIDER_DIR, stdout=log, stderr=subprocess.STDOUT, env=env
         )
 
-    def answers() -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        try:
-            connection.request("GET", "/.well-known/openid-configuration")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
-
-    _wait_until(answers, timeout=30, what="oidc-provider", process=process, log=log_path)
+    wait_until(
+        lambda: http_answers(port, "/.well-known/openid-configuration"),
+        timeout=30,
+        what="oidc-provider",
+        process=process,
+        log=log_path,
+    )
     return ChildService(
         name="oidc-provider",
         url=issuer,

@@ -36,6 +36,18 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def http_answers(port: int, path: str) -> bool:
+    """Tell whether an HTTP server on 127.0.0.1:port answers GET `path` with 200."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
 @dataclass
 class ChildService:
     """A server we started and must stop: its process, the URL to reach it, its log file."""
@@ -57,7 +69,7 @@ class ChildService:
             self.process.wait(timeout=5)
 
 
-def _wait_until(check, *, timeout: float, what: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
+def wait_until(check, *, timeout: float, what: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -84,17 +96,7 @@ def moto_start(*, port: int | None = None, log_dir: Path) -> ChildService:
         )
     url = f"http://127.0.0.1:{port}"
 
-    def answers() -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        try:
-            connection.request("GET", "/moto-api/")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
-
-    _wait_until(answers, timeout=60, what="moto_server", process=process, log=log_path)
+    wait_until(lambda: http_answers(port, "/moto-api/"), timeout=60, what="moto_server", process=process, log=log_path)
     return ChildService(name="moto", url=url, process=process, log_path=log_path)
 
 
@@ -132,7 +134,7 @@ def redis_ensure(*, url: str | None, data_dir: Path) -> ChildService:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    _wait_until(
+    wait_until(
         lambda: port_open("127.0.0.1", port), timeout=20, what="embedded redis-server", process=process, log=log_path
     )
     return ChildService(name="redis", url=f"redis://127.0.0.1:{port}/0", process=process, log_path=log_path)
