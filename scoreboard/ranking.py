@@ -36,7 +36,12 @@ def rank_key(*, score: int, lives: int, shots: int, nickname: str) -> str:
     descending into ascending. Nicknames compare by code point, which is UTF-8 byte order, so
     Python, PostgreSQL's "C" collation, SQLite and Redis agree.
     """
-    return f"{SCORE_MAX - score:0{SCORE_DIGITS}d}{LIVES_MAX - lives:0{LIVES_DIGITS}d}{shots:0{SHOTS_DIGITS}d}{nickname}"
+    # Literal widths (checked against the bounds below): a nested width is a format spec built per call.
+    return f"{SCORE_MAX - score:016d}{LIVES_MAX - lives:04d}{shots:010d}{nickname}"
+
+
+if (SCORE_DIGITS, LIVES_DIGITS, SHOTS_DIGITS) != (16, 4, 10):  # pragma: no cover - bounds changed
+    raise ImportError("rank_key's literal widths no longer match INT_BOUNDS")
 
 
 def rank_key_nickname(key: str) -> str:
