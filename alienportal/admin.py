@@ -1,4 +1,4 @@
-"""The audit log in the admin: read-only, for managers."""
+"""Read-only admin pages (the audit log, and the base other apps use for their records)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,38 @@ from alienportal.models import AuditEntry
 from alienportal.roles import Role, request_roles
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin page that `viewer_roles` may read and nobody, not even a superuser, may edit.
+
+    For records the system writes (audit entries, seats, publication state): a hand edit would
+    make them disagree with what really happened.
+    """
+
+    viewer_roles: frozenset[Role] = frozenset()
+
+    def _may_view(self, request: HttpRequest) -> bool:
+        return bool(request_roles(request) & self.viewer_roles)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_view(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_view(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
+    # The log is evidence: managers read it; nobody edits or deletes it from the admin.
+    viewer_roles = frozenset({Role.MANAGERS})
     list_display = ("created_at", "actor_name", "action", "target_type", "target_repr")
     list_filter = ("action", "target_type")
     search_fields = ("actor_name", "action", "target_repr", "target_id")
@@ -28,19 +58,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "before",
         "after",
     )
-
-    # The log is evidence: nobody edits or deletes it from the admin, not even a superuser.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return Role.MANAGERS in request_roles(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return Role.MANAGERS in request_roles(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from alienportal.admin import ReadOnlyAdmin
 from alienportal.roles import Role, request_roles
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 from sessions.selectors import publication_get, seat_map
@@ -281,7 +282,7 @@ class GameSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(ReadOnlyAdmin):
     """Seats across sessions, for finding a player and freeing a seat a crashed game kept."""
 
     list_display = ("nickname", "session", "state", "games_played", "allocated_at", "finished_at")
@@ -290,21 +291,7 @@ class SeatAdmin(admin.ModelAdmin):
     list_select_related = ("session",)
     readonly_fields = list_display
     actions = ("release_seats",)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_release_seats(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_release_seats(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    viewer_roles = frozenset({Role.MANAGERS, Role.SUPPORT})
 
     def has_release_permission(self, request: HttpRequest) -> bool:
         return may_release_seats(request)
@@ -319,7 +306,7 @@ class SeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionPublication)
-class SessionPublicationAdmin(admin.ModelAdmin):
+class SessionPublicationAdmin(ReadOnlyAdmin):
     """Where publishing the current session to SSM stands: last success, last error."""
 
     list_display = ("__str__", "is_pending", "published_at", "last_attempt_at", "failed_attempts", "last_error")
@@ -332,22 +319,8 @@ class SessionPublicationAdmin(admin.ModelAdmin):
         "failed_attempts",
         "last_error",
     )
+    viewer_roles = frozenset({Role.MANAGERS})
 
     @admin.display(boolean=True, description="pending")
     def is_pending(self, publication: SessionPublication) -> bool:
         return publication.is_pending
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_manager(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_manager(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
