@@ -9,19 +9,16 @@ from django.utils import timezone
 from alienportal.aws import aws_client
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
-from scoreboard.stream.shards import shards_drainable, shards_sync
+from scoreboard.stream.shards import shards_sync, shards_unclaimed
 
 
 @shared_task(ignore_result=True)
 def stream_shards_sync() -> list[str]:
     """Discover shards (ListShards) and queue a drain for each readable shard nobody holds."""
     leases = shards_sync(kinesis=aws_client("kinesis"), stream_name=settings.KINESIS_STREAM_NAME)
-    now = timezone.now()
-    started = []
-    for lease in shards_drainable(leases=leases):
-        if not lease.owner or lease.expires_at is None or lease.expires_at < now:
-            stream_shard_drain.delay(lease.shard_id)
-            started.append(lease.shard_id)
+    started = [lease.shard_id for lease in shards_unclaimed(leases=leases, now=timezone.now())]
+    for shard_id in started:
+        stream_shard_drain.delay(shard_id)
     return started
 
 

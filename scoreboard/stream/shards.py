@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from scoreboard.models import ShardLease, ShardMetrics
@@ -58,4 +59,13 @@ def shards_drainable(*, leases: list[ShardLease]) -> list[ShardLease]:
         lease
         for lease in leases
         if not lease.finished and all(by_id[parent].finished for parent in lease.parent_shard_ids if parent in by_id)
+    ]
+
+
+def shards_unclaimed(*, leases: list[ShardLease], now: datetime) -> list[ShardLease]:
+    """Return the drainable shards that no worker holds (never leased, or the lease expired)."""
+    return [
+        lease
+        for lease in shards_drainable(leases=leases)
+        if not lease.owner or lease.expires_at is None or lease.expires_at < now
     ]

@@ -14,7 +14,7 @@ from scoreboard.selectors import pipeline_shards, pipeline_workers, ranking_play
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.consumer import ShardReader, shard_drain
 from scoreboard.stream.leases import lease_acquire
-from scoreboard.stream.shards import shards_drainable, shards_sync
+from scoreboard.stream.shards import shards_drainable, shards_sync, shards_unclaimed
 from tests.scoreboard.replay import stream_read_all, stream_replay
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -170,3 +170,18 @@ def test_a_child_shard_waits_until_its_parent_is_read_to_its_end(stream, make_se
     drainable = {lease.shard_id for lease in shards_drainable(leases=leases)}
     assert set(children) <= drainable
     assert parent not in drainable
+
+
+def test_beat_starts_drains_only_for_shards_nobody_holds() -> None:
+    now = datetime.now(UTC)
+    free = ShardLease.objects.create(stream_name="s", shard_id="shardId-000000000000")
+    held = ShardLease.objects.create(
+        stream_name="s", shard_id="shardId-000000000001", owner="w1", expires_at=now + timedelta(seconds=5)
+    )
+    abandoned = ShardLease.objects.create(
+        stream_name="s", shard_id="shardId-000000000002", owner="w2", expires_at=now - timedelta(seconds=1)
+    )
+
+    unclaimed = shards_unclaimed(leases=[free, held, abandoned], now=now)
+
+    assert [lease.shard_id for lease in unclaimed] == [free.shard_id, abandoned.shard_id]
