@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "corsheaders",
     "alienportal",
     # Label `game_sessions`: django.contrib.sessions owns `sessions` (see DESIGN.md).
     "sessions.apps.GameSessionsConfig",
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -263,3 +266,14 @@ CELERY_TASK_ROUTES = {
     **globals().get("CELERY_TASK_ROUTES", {}),
     "scoreboard.tasks.stream_shard_drain": {"queue": "stream"},
 }
+
+# --- Game API CORS --------------------------------------------------------------------------
+# The game runs in players' browsers on another origin (the original served it from CloudFront
+# and its API Gateway answered `Access-Control-Allow-Origin: *`). Only the game API (/v1/) is
+# cross-origin; it authenticates with bearer tokens, never cookies, so no credentials are allowed.
+CORS_URLS_REGEX = r"^/v1/.*$"
+CORS_ALLOWED_ORIGINS = env.list("GAME_CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-amz-date", "x-api-key", "x-amz-security-token")
