@@ -111,7 +111,8 @@ def api(
 
 PUBLIC = dict.fromkeys(ROLES, OPEN)
 
-# The game-facing API: Players (token or session) and Managers; no other role.
+# The game-facing API: Players (token or session) and Managers; no other role. It takes only the
+# game client's tokens, so the reports client's is not even a caller there (401).
 GAME_API = {
     ANONYMOUS: 401,
     PLAYER: OPEN,
@@ -119,7 +120,7 @@ GAME_API = {
     NO_ROLE: 403,
     SUPPORT: 403,
     MANAGER: OPEN,
-    REST_CLIENT: 403,
+    REST_CLIENT: 401,
     SUPERUSER: 403,
 }
 

@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from alienportal.auth.tokens import TokenRejected, token_verify
+from alienportal.auth.tokens import TokenPolicy, TokenRejected, api_tokens, token_verify
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,39 @@ def token_caller(claims: dict[str, Any]) -> TokenCaller:
     )
 
 
+def _view_token_api(request: Request) -> str | None:
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    return getattr(view, "token_api", None)
+
+
+def _looks_like_jwt(value: bytes) -> bool:
+    parts = value.split(b".")
+    return len(parts) == 3 and all(parts[:2])
+
+
 class CognitoJWTAuthentication(BaseAuthentication):
-    """Authenticate `Authorization: Bearer <Cognito JWT>`; no header means "not this scheme"."""
+    """Authenticate `Authorization: Bearer <Cognito JWT>`; no header means "not this scheme".
+
+    Which app clients and token uses are accepted is the API's (the view's `token_api`, see
+    alienportal.auth.tokens.API_TOKENS). An API that allows it (the game API, as the original
+    game's authorizer did) also takes the bare token, `Authorization: <JWT>`.
+    """
 
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[TokenCaller, dict[str, Any]] | None:
         header = get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword:
+        api = _view_token_api(request)
+        if len(header) == 1 and api and api_tokens(api).bare_token and _looks_like_jwt(header[0]):
+            token = header[0]
+        elif not header or header[0].lower() != self.keyword:
             return None
-        if len(header) != 2:
+        elif len(header) != 2:
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        else:
+            token = header[1]
         try:
-            claims = token_verify(header[1].decode("ascii"))
+            claims = token_verify(token.decode("ascii"), policy=TokenPolicy.from_settings(api=api))
         except UnicodeDecodeError as exc:
             raise AuthenticationFailed("malformed token") from exc
         except TokenRejected as exc:

@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
 
@@ -23,19 +24,51 @@ class TokenRejected(Exception):
 
 
 @dataclass(frozen=True)
+class ApiTokens:
+    """Which tokens one API accepts: the settings naming its app clients and token uses."""
+
+    client_ids_setting: str
+    token_uses_setting: str
+    # The original game's API Gateway authorizer took `Authorization: <JWT>` with no scheme.
+    bare_token: bool = False
+
+
+# Every API that accepts tokens, by the name its views give in `token_api`. Each API has its own
+# app clients, so a token obtained for one (a reports client's, a player's game token) opens no
+# other; the portal's own OIDC client (`OIDC_RP_CLIENT_ID`) is refused by all of them, so an ID
+# token lifted from a browser sign-in opens no API. Add a row (and its two settings) for a new API.
+API_TOKENS: dict[str, ApiTokens] = {
+    "game": ApiTokens("GAME_API_CLIENT_IDS", "GAME_API_TOKEN_USES", bare_token=True),
+    "reports": ApiTokens("REPORTS_API_CLIENT_IDS", "REPORTS_API_TOKEN_USES"),
+}
+
+
+def api_tokens(api: str) -> ApiTokens:
+    """Return the token rule of the API named `api` (a view's `token_api`)."""
+    try:
+        return API_TOKENS[api]
+    except KeyError:
+        raise ImproperlyConfigured(f"token_api {api!r} is not in alienportal.auth.tokens.API_TOKENS") from None
+
+
+@dataclass(frozen=True)
 class TokenPolicy:
     """What a token must satisfy; read from settings on each call so tests and env can change it."""
 
     jwks_url: str
     issuer: str
-    client_ids: frozenset[str]
-    token_uses: frozenset[str]
+    # (app client id, token use) pairs accepted: an ID token of one client may be welcome where
+    # only access tokens of another are.
+    clients: frozenset[tuple[str, str]]
     leeway: int
     jwks_max_age: float
     jwks_min_refetch_interval: float
+    refused_client_ids: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls) -> TokenPolicy:
+    def from_settings(cls, *, api: str | None = None) -> TokenPolicy:
+        """The policy of the API named `api`; None (an endpoint of no particular API, e.g. the
+        caller's own identity): the tokens any API accepts."""
         pool_id = settings.COGNITO_USER_POOL_ID
         issuer = settings.COGNITO_ISSUER or (
             f"https://cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool_id}" if pool_id else ""
@@ -49,8 +82,13 @@ class TokenPolicy:
         return cls(
             jwks_url=jwks_url,
             issuer=issuer,
-            client_ids=frozenset(settings.COGNITO_ALLOWED_CLIENT_IDS),
-            token_uses=frozenset(settings.COGNITO_ALLOWED_TOKEN_USES),
+            clients=frozenset(
+                (str(client_id), str(token_use))
+                for rule in ([api_tokens(api)] if api else API_TOKENS.values())
+                for client_id in getattr(settings, rule.client_ids_setting)
+                for token_use in getattr(settings, rule.token_uses_setting)
+            ),
+            refused_client_ids=frozenset({settings.OIDC_RP_CLIENT_ID} - {""}),
             leeway=settings.COGNITO_JWT_LEEWAY_SECONDS,
             jwks_max_age=settings.COGNITO_JWKS_CACHE_SECONDS,
             jwks_min_refetch_interval=settings.COGNITO_JWKS_MIN_REFETCH_SECONDS,
@@ -102,11 +140,11 @@ def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, 
         raise TokenRejected(f"invalid token: {exc}") from exc
 
     token_use = claims.get("token_use")
-    if token_use not in policy.token_uses:
+    if token_use not in {use for _, use in policy.clients}:
         raise TokenRejected("token_use not accepted")
     # Cognito names the client `client_id` in access tokens and `aud` in ID tokens.
     client = claims.get("client_id") if token_use == "access" else claims.get("aud")  # noqa: S105 - not a password
-    if not isinstance(client, str) or client not in policy.client_ids:
+    if not isinstance(client, str) or client in policy.refused_client_ids or (client, token_use) not in policy.clients:
         raise TokenRejected("token client not accepted")
     return claims
 

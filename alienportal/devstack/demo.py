@@ -73,9 +73,8 @@ def main() -> None:
         oidc = oidc_provider_for_demo(demo_users=state["demo_users"], web_port=web_port, var=VAR)
         started.append(oidc)
         env.update(oidc.extra)
-        env["COGNITO_ALLOWED_CLIENT_IDS"] = ",".join(
-            state[key] for key in ("portal_client_id", "reports_client_id", "game_client_id") if state.get(key)
-        )
+        env["GAME_API_CLIENT_IDS"] = state["game_client_id"]
+        env["REPORTS_API_CLIENT_IDS"] = state["reports_client_id"]
         _say(f"OpenID provider (sign-in page): {oidc.url}")
         _manage(env, "demo_superuser")
 

@@ -216,8 +216,14 @@ OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS
 # alienportal.auth.tokens); the JWKS URL is never taken from a token's own `iss`.
 COGNITO_ISSUER = env.str("COGNITO_ISSUER", default="")
 COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
-COGNITO_ALLOWED_CLIENT_IDS = env.list("COGNITO_ALLOWED_CLIENT_IDS", default=[])
-COGNITO_ALLOWED_TOKEN_USES = env.list("COGNITO_ALLOWED_TOKEN_USES", default=["access", "id"])
+# Which app clients' tokens each API accepts, and which token uses (alienportal.auth.tokens.API_TOKENS;
+# a view names its API with `token_api`). The game API takes the game client's ID tokens (what the
+# original game sends) and access tokens; the reports API its clients' access tokens. The portal's
+# own OIDC client (OIDC_RP_CLIENT_ID) is refused by every API.
+GAME_API_CLIENT_IDS = env.list("GAME_API_CLIENT_IDS", default=[])
+GAME_API_TOKEN_USES = env.list("GAME_API_TOKEN_USES", default=["id", "access"])
+REPORTS_API_CLIENT_IDS = env.list("REPORTS_API_CLIENT_IDS", default=[])
+REPORTS_API_TOKEN_USES = env.list("REPORTS_API_TOKEN_USES", default=["access"])
 COGNITO_JWT_LEEWAY_SECONDS = env.int("COGNITO_JWT_LEEWAY_SECONDS", default=30)
 COGNITO_JWKS_CACHE_SECONDS = env.int("COGNITO_JWKS_CACHE_SECONDS", default=3600)
 COGNITO_JWKS_MIN_REFETCH_SECONDS = env.int("COGNITO_JWKS_MIN_REFETCH_SECONDS", default=30)

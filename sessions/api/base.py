@@ -41,6 +41,8 @@ class GameApi(APIView):
     """Base of the game-facing endpoints: the game's permission, and its answer to unreadable JSON."""
 
     permission_classes = [GAME_API_PERMISSION]
+    # Tokens of the game's app client only, ID or access, with or without "Bearer" (API_TOKENS).
+    token_api = "game"  # noqa: S105 - an API name, not a password
     # What the original function answered when the body was not JSON.
     invalid_payload_message = "Invalid request."
 

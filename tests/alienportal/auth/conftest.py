@@ -29,6 +29,7 @@ from alienportal.provisioning import DEMO_USERS
 
 TEST_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 REPORTS_CLIENT_ID = "reports-client-test"
+GAME_CLIENT_ID = "game-client-test"
 
 
 @dataclass
@@ -93,7 +94,8 @@ def own_pool(settings, jwks_server: JwksServer, test_key: SigningKey) -> JwksSer
     jwks_server.requests = 0
     settings.COGNITO_JWKS_URL = jwks_server.url
     settings.COGNITO_ISSUER = TEST_ISSUER
-    settings.COGNITO_ALLOWED_CLIENT_IDS = [REPORTS_CLIENT_ID]
+    settings.REPORTS_API_CLIENT_IDS = [REPORTS_CLIENT_ID]
+    settings.GAME_API_CLIENT_IDS = [GAME_CLIENT_ID]
     return jwks_server
 
 

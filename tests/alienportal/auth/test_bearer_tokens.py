@@ -15,7 +15,14 @@ from cryptography.hazmat.primitives import serialization
 
 from alienportal.aws import aws_client
 from alienportal.provisioning import DEMO_USERS
-from tests.alienportal.auth.conftest import REPORTS_CLIENT_ID, TEST_ISSUER, SigningKey, claims_for, signing_key_new
+from tests.alienportal.auth.conftest import (
+    GAME_CLIENT_ID,
+    REPORTS_CLIENT_ID,
+    TEST_ISSUER,
+    SigningKey,
+    claims_for,
+    signing_key_new,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +45,7 @@ def moto_pool(settings, provisioned):  # type: ignore[no-untyped-def]
     settings.COGNITO_USER_POOL_ID = provisioned.user_pool_id
     settings.COGNITO_ISSUER = ""
     settings.COGNITO_JWKS_URL = ""  # derived from the configured endpoint and pool, not from `iss`
-    settings.COGNITO_ALLOWED_CLIENT_IDS = [provisioned.game_client_id, provisioned.portal_client_id]
+    settings.GAME_API_CLIENT_IDS = [provisioned.game_client_id]
     return provisioned
 
 
@@ -123,7 +130,7 @@ def test_hs256_signed_with_the_public_key_is_401(client, moto_pool) -> None:
 
 def test_token_of_a_client_not_on_the_allow_list_is_401(client, moto_pool, settings) -> None:
     tokens = _moto_tokens(moto_pool, "manager", "Manager-pass-1")
-    settings.COGNITO_ALLOWED_CLIENT_IDS = [moto_pool.portal_client_id]  # not the game client
+    settings.GAME_API_CLIENT_IDS = [moto_pool.portal_client_id]  # not the game client
     assert _get(client, ME, tokens["access"]).status_code == 401  # client_id
     assert _get(client, ME, tokens["id"]).status_code == 401  # aud
 
@@ -190,7 +197,7 @@ def test_invalid_claims_are_401(client, own_pool, test_key: SigningKey, reason: 
 
 
 def test_id_token_for_an_allowed_audience_is_accepted(client, own_pool, test_key: SigningKey) -> None:
-    claims = claims_for(token_use="id", client_id=None, aud=REPORTS_CLIENT_ID, scope=None)
+    claims = claims_for(token_use="id", client_id=None, aud=GAME_CLIENT_ID, scope=None)
     assert _get(client, ME, test_key.sign(claims)).status_code == 200
 
 

@@ -83,7 +83,8 @@ def _meets(expected: int | str, outcome: int | str) -> bool:
 
 @pytest.fixture
 def actors(own_pool, settings, test_key: SigningKey) -> tuple[dict[str, User], dict[str, str]]:  # type: ignore[no-untyped-def]
-    settings.COGNITO_ALLOWED_CLIENT_IDS = [REPORTS_CLIENT_ID, GAME_CLIENT_ID]
+    settings.REPORTS_API_CLIENT_IDS = [REPORTS_CLIENT_ID]
+    settings.GAME_API_CLIENT_IDS = [GAME_CLIENT_ID]
     settings.API_THROTTLE_RATE = None  # hundreds of requests from one test client
     settings.SIGN_IN_RATE_LIMIT = None
     rules.sample_objects_create()
