@@ -165,3 +165,18 @@ class SessionDiscards(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.after_closing}"
+
+
+class ShardMetricsSample(models.Model):
+    """A shard's counters at one moment: throughput is the difference between two samples over time."""
+
+    lease = models.ForeignKey(ShardLease, on_delete=models.CASCADE, related_name="+", db_index=False)
+    taken_at = models.DateTimeField()
+    records_processed = models.BigIntegerField()
+    bytes_processed = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["lease", "taken_at"], name="shard_sample_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.lease_id} at {self.taken_at:%H:%M:%S}: {self.records_processed}"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from alienportal.aws import aws_client
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
+from scoreboard.stream.samples import pipeline_sample_take
 from scoreboard.stream.shards import shards_sync, shards_unclaimed
 
 
@@ -34,3 +35,9 @@ def stream_shard_drain(shard_id: str) -> None:
     )
     if summary.acquired and not summary.finished and not summary.lease_lost:
         stream_shard_drain.delay(shard_id)
+
+
+@shared_task(ignore_result=True)
+def pipeline_sample_task() -> int:
+    """Sample the per-shard counters (beat, every PIPELINE_SAMPLE_SECONDS) for throughput figures."""
+    return pipeline_sample_take(now=timezone.now())

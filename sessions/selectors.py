@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 
@@ -80,3 +80,27 @@ def publication_get() -> SessionPublication:
     """Return the SSM publication state (its single row, created empty on first use)."""
     publication, _ = SessionPublication.objects.get_or_create(pk=1)
     return publication
+
+
+def session_list(
+    *,
+    state: str | None = None,
+    game_type: str | None = None,
+    opened_from: datetime | None = None,
+    opened_to: datetime | None = None,
+) -> QuerySet[GameSession]:
+    """Return the sessions matching every filter given: state "open"/"closed", game type, opened in [from, to)."""
+    sessions = GameSession.objects.all()
+    if state == "open":
+        sessions = sessions.filter(closing_time__isnull=True)
+    elif state == "closed":
+        sessions = sessions.filter(closing_time__isnull=False)
+    elif state is not None:
+        raise ValueError(f"unknown session state {state!r}")
+    if game_type is not None:
+        sessions = sessions.filter(game_type=game_type)
+    if opened_from is not None:
+        sessions = sessions.filter(opening_time__gte=opened_from)
+    if opened_to is not None:
+        sessions = sessions.filter(opening_time__lt=opened_to)
+    return sessions

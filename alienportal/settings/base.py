@@ -283,3 +283,16 @@ CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-amz-date", "x-api-key", "x-amz-security-token")
+
+# --- Reports ------------------------------------------------------------------------------
+# Per-shard counters are sampled this often; throughput is read over PIPELINE_THROUGHPUT_SECONDS.
+PIPELINE_SAMPLE_SECONDS = env.float("PIPELINE_SAMPLE_SECONDS", default=10.0)
+PIPELINE_THROUGHPUT_SECONDS = env.float("PIPELINE_THROUGHPUT_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "scoreboard-pipeline-sample": {
+        "task": "scoreboard.tasks.pipeline_sample_task",
+        "schedule": PIPELINE_SAMPLE_SECONDS,
+        "options": {"expires": PIPELINE_SAMPLE_SECONDS},
+    },
+}
