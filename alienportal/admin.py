@@ -7,21 +7,21 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from alienportal.access import Capability, can
 from alienportal.models import AuditEntry
-from alienportal.roles import Role, request_roles
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """An admin page that `viewer_roles` may read and nobody, not even a superuser, may edit.
+    """An admin page that callers with `view_capability` may read and nobody, not even a superuser, may edit.
 
     For records the system writes (audit entries, seats, publication state): a hand edit would
     make them disagree with what really happened.
     """
 
-    viewer_roles: frozenset[Role] = frozenset()
+    view_capability: Capability | None = None
 
     def _may_view(self, request: HttpRequest) -> bool:
-        return bool(request_roles(request) & self.viewer_roles)
+        return self.view_capability is not None and can(request, self.view_capability)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._may_view(request) or super().has_module_permission(request)
@@ -42,7 +42,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     # The log is evidence: managers read it; nobody edits or deletes it from the admin.
-    viewer_roles = frozenset({Role.MANAGERS})
+    view_capability = Capability.VIEW_AUDIT_LOG
     list_display = ("created_at", "actor_name", "action", "target_type", "target_repr")
     list_filter = ("action", "target_type")
     search_fields = ("actor_name", "action", "target_repr", "target_id")

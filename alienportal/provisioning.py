@@ -18,11 +18,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from alienportal.access import Role
 from alienportal.aws import aws_client, aws_is_embedded
 
 logger = logging.getLogger(__name__)
 
-GROUPS = ("Managers", "Support", "Players")
+GROUPS = tuple(role.value for role in Role)
 REPORTS_RESOURCE_SERVER = "reports"
 REPORTS_SCOPES = ({"ScopeName": "read", "ScopeDescription": "Read reports"},)
 # No session yet: the game functions parse the parameter as JSON and treat null as "no session".
@@ -38,9 +39,9 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("manager", "Manager-pass-1", "Managers", "manager@alienportal.example"),
-    DemoUser("support", "Support-pass-1", "Support", "support@alienportal.example"),
-    DemoUser("player", "Player-pass-1", "Players", "player@alienportal.example"),
+    DemoUser("manager", "Manager-pass-1", Role.MANAGERS.value, "manager@alienportal.example"),
+    DemoUser("support", "Support-pass-1", Role.SUPPORT.value, "support@alienportal.example"),
+    DemoUser("player", "Player-pass-1", Role.PLAYERS.value, "player@alienportal.example"),
 )
 
 

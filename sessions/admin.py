@@ -19,23 +19,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from alienportal.access import Capability, can
 from alienportal.admin import ReadOnlyAdmin
-from alienportal.roles import Role, request_roles
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 from sessions.selectors import publication_get, seat_map
 from sessions.services import SessionError, seat_release, session_close, session_open, session_start
 from sessions.services.lifecycle import MINUTES_MAX, MINUTES_MIN
 from sessions.top_x import session_top_x
-
-
-def is_manager(request: HttpRequest) -> bool:
-    """Tell whether the caller may control sessions (Managers; superusers as break-glass)."""
-    return bool(request.user.is_superuser or Role.MANAGERS in request_roles(request))
-
-
-def may_release_seats(request: HttpRequest) -> bool:
-    """Tell whether the caller may free a player's seat by hand (Managers and Support)."""
-    return is_manager(request) or Role.SUPPORT in request_roles(request)
 
 
 class OpenSessionForm(forms.Form):
@@ -114,15 +104,15 @@ class GameSessionAdmin(admin.ModelAdmin):
         return [str(field) for _, options in self.fieldsets or () for field in options["fields"]]
 
     # --- permissions: managers control sessions, support may look -------------------------
-    # Roles come from Cognito groups, not Django model permissions, so each check asks the role.
+    # Roles come from Cognito groups, not Django model permissions, so each check asks the policy.
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_release_seats(request) or super().has_module_permission(request)
+        return can(request, Capability.LOOK_UP_PLAYERS) or super().has_module_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_release_seats(request) or super().has_view_permission(request, obj)
+        return can(request, Capability.LOOK_UP_PLAYERS) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_manager(request)
+        return can(request, Capability.RUN_SESSIONS)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the form is read-only; start/close are their own operations
@@ -131,7 +121,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         return False  # a session's history (seats, standings, audit) outlives it
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
-        return is_manager(request)
+        return can(request, Capability.RUN_SESSIONS)
 
     # --- list columns and read-only sections ----------------------------------------------
     @admin.display(description="state")
@@ -197,14 +187,14 @@ class GameSessionAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {"can_manage": is_manager(request)}
+        extra = {"can_manage": can(request, Capability.RUN_SESSIONS)}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     # --- open: the "add" page is the open-session form ------------------------------------
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if not is_manager(request):
+        if not can(request, Capability.RUN_SESSIONS):
             raise PermissionDenied
         form = OpenSessionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -246,7 +236,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def _lifecycle(self, request: HttpRequest, pk: int, operation: Any, done: str) -> HttpResponse:
-        if not is_manager(request):
+        if not can(request, Capability.RUN_SESSIONS):
             raise PermissionDenied
         session = get_object_or_404(GameSession, pk=pk)
         try:
@@ -291,10 +281,10 @@ class SeatAdmin(ReadOnlyAdmin):
     list_select_related = ("session",)
     readonly_fields = list_display
     actions = ("release_seats",)
-    viewer_roles = frozenset({Role.MANAGERS, Role.SUPPORT})
+    view_capability = Capability.LOOK_UP_PLAYERS
 
     def has_release_permission(self, request: HttpRequest) -> bool:
-        return may_release_seats(request)
+        return can(request, Capability.RELEASE_SEATS)
 
     @admin.action(description="Release the selected seats (the player's game is over)", permissions=["release"])
     def release_seats(self, request: HttpRequest, queryset: QuerySet[Seat]) -> None:
@@ -319,7 +309,7 @@ class SessionPublicationAdmin(ReadOnlyAdmin):
         "failed_attempts",
         "last_error",
     )
-    viewer_roles = frozenset({Role.MANAGERS})
+    view_capability = Capability.RUN_SESSIONS
 
     @admin.display(boolean=True, description="pending")
     def is_pending(self, publication: SessionPublication) -> bool:

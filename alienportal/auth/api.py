@@ -7,13 +7,13 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from alienportal.access import roles_of
+from alienportal.api.base import BaseApi
 from alienportal.auth.tokens import token_scopes
-from alienportal.roles import request_roles
 
 
-class CallerDetailApi(APIView):
+class CallerDetailApi(BaseApi):
     """Who the portal takes the caller for: name, roles and (for tokens) client and scopes."""
 
     permission_classes = [IsAuthenticated]
@@ -30,7 +30,7 @@ class CallerDetailApi(APIView):
         claims = request.auth if isinstance(request.auth, dict) else {}
         data = {
             "username": request.user.get_username(),
-            "roles": sorted(request_roles(request)),
+            "roles": sorted(roles_of(request)),
             "client_id": str(claims.get("client_id") or claims.get("aud") or ""),
             "token_use": str(claims.get("token_use") or ""),
             "scopes": sorted(token_scopes(claims)),

@@ -39,7 +39,7 @@ class TokenCaller:
 
     @property
     def groups(self) -> Any:
-        # A token's roles are its `cognito:groups` claim (alienportal.roles.request_roles reads
+        # A token's roles are its `cognito:groups` claim (alienportal.access.roles_of reads
         # it); the caller belongs to no Django group.
         from django.contrib.auth.models import Group
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from mozilla_django_oidc.middleware import SessionRefresh
 
-from alienportal.auth.permissions import user_has_portal_access
+from alienportal.access import has_portal_access
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +57,13 @@ class PortalAccessMiddleware:
             return self.get_response(request)
         user = request.user
         if _starts_with_any(path, settings.PORTAL_API_PREFIXES):
-            if user.is_authenticated and not user_has_portal_access(user):
+            if user.is_authenticated and not has_portal_access(user):
                 return JsonResponse({"detail": "Your role does not allow the portal."}, status=403)
             return self.get_response(request)
         if not user.is_authenticated:
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{query}")
-        if not user_has_portal_access(user):
+        if not has_portal_access(user):
             logger.info("auth.portal_denied user_id=%s path=%s", user.pk, path)
             return render(request, "portal_auth/forbidden.html", status=403)
         return self.get_response(request)

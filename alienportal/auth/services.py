@@ -11,34 +11,32 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 
+from alienportal.access import (
+    CAPABILITY_PERMISSIONS,
+    PORTAL_CAPABILITIES,
+    PORTAL_ROLES,
+    ROLE_CAPABILITIES,
+    Role,
+    roles_from_groups,
+)
 from alienportal.auth.models import Identity
-from alienportal.auth.permissions import PORTAL_ROLES
-from alienportal.roles import Role
 
 logger = logging.getLogger(__name__)
 
 ALL_PERMISSIONS = "__all__"
 
-# The one table of what each role may do in the admin, as "<app_label>.<codename>".
-# Codenames of apps not installed yet are skipped and attach on the next sync once they exist.
-ROLE_PERMISSIONS: dict[Role, str | frozenset[str]] = {
-    Role.MANAGERS: ALL_PERMISSIONS,
-    Role.SUPPORT: frozenset(
-        {
-            # tickets
-            "support.view_ticket",
-            "support.add_ticket",
-            "support.change_ticket",
-            # player look-up
-            "game_sessions.view_gamesession",
-            "game_sessions.view_seat",
-            "scoreboard.view_standing",
-            # seat release (no add/change/delete of sessions: no session control)
-            "game_sessions.change_seat",
-        }
-    ),
-    Role.PLAYERS: frozenset(),
-}
+
+def _role_permissions(role: Role) -> str | frozenset[str]:
+    capabilities = ROLE_CAPABILITIES[role]
+    if capabilities >= PORTAL_CAPABILITIES:
+        # Whoever may do everything in the portal gets every model permission (but see below).
+        return ALL_PERMISSIONS
+    return frozenset(name for capability in capabilities for name in CAPABILITY_PERMISSIONS.get(capability, ()))
+
+
+# The Django model permissions each role's group gets, derived from the access policy
+# (alienportal.access): as "<app_label>.<codename>", or ALL_PERMISSIONS.
+ROLE_PERMISSIONS: dict[Role, str | frozenset[str]] = {role: _role_permissions(role) for role in Role}
 
 # Even Managers do not get these: users, groups and identities come from Cognito and are
 # overwritten at each sign-in, and whoever can edit users can make themselves superuser.
@@ -77,7 +75,7 @@ def user_roles_sync(*, user: Any, groups: Iterable[str]) -> frozenset[Role]:
     Groups that are not portal roles are ignored. Local superusers keep their flag: the provider
     does not manage break-glass accounts.
     """
-    roles = frozenset(Role(name) for name in groups if name in Role._value2member_map_)
+    roles = roles_from_groups(groups)
     role_groups = role_groups_ensure()
     user.groups.set([role_groups[role] for role in roles])
     is_staff = bool(roles & PORTAL_ROLES) or user.is_superuser

@@ -17,10 +17,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from alienportal.api.game import GameApi, GameErrorSerializer, game_error
 from alienportal.aws import aws_client
 from scoreboard.selectors import ranking_top
 from scoreboard.stream.records import RecordRejected, snapshot_parse
-from sessions.api.base import GameApi, GameErrorSerializer, game_error
 from sessions.selectors import session_map
 
 logger = logging.getLogger(__name__)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sessions.api.base import GameApi, GameErrorSerializer, GameSuccessSerializer, StrictCharField, game_error
+from alienportal.api.game import GameApi, GameErrorSerializer, GameSuccessSerializer, StrictCharField, game_error
 from sessions.models import Seat
 from sessions.selectors import session_current, session_document_json
-from sessions.services import SeatRefused, seat_allocate, seat_deallocate
+from sessions.services import SeatOutcome, seat_allocate, seat_deallocate
 
 USERNAME_MISSING = "Invalid request. Username not provided."
 NICKNAME_MAX_LENGTH = Seat._meta.get_field("nickname").max_length or 64
@@ -51,20 +51,48 @@ class _SeatInputSerializer(serializers.Serializer):
         return value
 
 
-class SeatAllocateApi(GameApi):
-    """Take a seat in the current session for the game about to start."""
+class SeatAllocateInputSerializer(_SeatInputSerializer):
+    class Meta:
+        ref_name = "SeatAllocateInput"
 
-    invalid_payload_message = "Invalid payload for request"
 
-    class InputSerializer(_SeatInputSerializer):
-        class Meta:
-            ref_name = "SeatAllocateInput"
+class SeatAllocateOutputSerializer(GameSuccessSerializer):
+    class Meta:
+        ref_name = "SeatAllocateOutput"
 
-    class OutputSerializer(GameSuccessSerializer):
-        class Meta:
-            ref_name = "SeatAllocateOutput"
 
-    @extend_schema(
+class SeatDeallocateInputSerializer(_SeatInputSerializer):
+    class Meta:
+        ref_name = "SeatDeallocateInput"
+
+
+class SeatDeallocateOutputSerializer(GameSuccessSerializer):
+    class Meta:
+        ref_name = "SeatDeallocateOutput"
+
+
+class _SeatApi(GameApi):
+    """A seat operation on the current session: read the player's name, call the seat service.
+
+    Refusals (`SeatRefused`) are answered by the API base: 422 with the game's message and code.
+    """
+
+    InputSerializer: type[_SeatInputSerializer]
+    OutputSerializer: type[GameSuccessSerializer]
+
+    def seat_service(self, *, nickname: str) -> SeatOutcome:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        if not serializer.is_valid():
+            return game_error(USERNAME_MISSING, status=400)
+        outcome = self.seat_service(nickname=serializer.validated_data["Username"])
+        return Response(self.OutputSerializer({"successMessage": outcome.message}).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="game_seat_allocate",
         summary="Allocate a seat",
         description=(
@@ -72,32 +100,24 @@ class SeatAllocateApi(GameApi):
             "422 refusals: `NoSeatsAvailable`, `GamerCannotPlay` (single-trial and time-constrained "
             'sessions), "Session is closed.", "No session available.".'
         ),
-        request=InputSerializer,
-        responses={200: OutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
+        request=SeatAllocateInputSerializer,
+        responses={200: SeatAllocateOutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
     )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return game_error(USERNAME_MISSING, status=400)
-        try:
-            outcome = seat_allocate(nickname=serializer.validated_data["Username"])
-        except SeatRefused as refusal:
-            return game_error(refusal.message, code=refusal.code, status=refusal.status)
-        return Response(self.OutputSerializer({"successMessage": outcome.message}).data)
+)
+class SeatAllocateApi(_SeatApi):
+    """Take a seat in the current session for the game about to start."""
+
+    invalid_payload_message = "Invalid payload for request"
+
+    InputSerializer = SeatAllocateInputSerializer
+    OutputSerializer = SeatAllocateOutputSerializer
+
+    def seat_service(self, *, nickname: str) -> SeatOutcome:
+        return seat_allocate(nickname=nickname)
 
 
-class SeatDeallocateApi(GameApi):
-    """Give the seat back: the player's game is over (they count as having played)."""
-
-    class InputSerializer(_SeatInputSerializer):
-        class Meta:
-            ref_name = "SeatDeallocateInput"
-
-    class OutputSerializer(GameSuccessSerializer):
-        class Meta:
-            ref_name = "SeatDeallocateOutput"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="game_seat_deallocate",
         summary="Deallocate a seat",
         description=(
@@ -105,15 +125,15 @@ class SeatDeallocateApi(GameApi):
             'playing gamers. Discarded." when they hold no seat. 422 "No session available." when no '
             "session was ever opened."
         ),
-        request=InputSerializer,
-        responses={200: OutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
+        request=SeatDeallocateInputSerializer,
+        responses={200: SeatDeallocateOutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
     )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return game_error(USERNAME_MISSING, status=400)
-        try:
-            outcome = seat_deallocate(nickname=serializer.validated_data["Username"])
-        except SeatRefused as refusal:
-            return game_error(refusal.message, code=refusal.code, status=refusal.status)
-        return Response(self.OutputSerializer({"successMessage": outcome.message}).data)
+)
+class SeatDeallocateApi(_SeatApi):
+    """Give the seat back: the player's game is over (they count as having played)."""
+
+    InputSerializer = SeatDeallocateInputSerializer
+    OutputSerializer = SeatDeallocateOutputSerializer
+
+    def seat_service(self, *, nickname: str) -> SeatOutcome:
+        return seat_deallocate(nickname=nickname)

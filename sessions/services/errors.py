@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+from alienportal.errors import Refused
 
-class SessionError(Exception):
+
+class SessionError(Refused):
     """A manager's session request that cannot be done (the message says why, for the screen)."""
 
 
-class SeatRefused(Exception):
-    """A seat request the game rules refuse: HTTP status, message and code as the original game answered."""
-
-    def __init__(self, message: str, *, code: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+class SeatRefused(Refused):
+    """A seat request the game rules refuse, with the message and code the original game answered."""
 
 
 class SessionPublishFailed(Exception):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_session_page_lists_the_top_x_in_ranking_order(fence) -> None:  # type: ignore[no-untyped-def]
-    from alienportal.roles import Role
+    from alienportal.access import Role
     from sessions.models import GameType
 
     manager = user_in(Role.MANAGERS, "mia-manager")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
+from alienportal.access import Role
 from alienportal.auth.services import user_roles_sync
-from alienportal.roles import Role
 
 
 def user_in(role: Role, username: str) -> User:

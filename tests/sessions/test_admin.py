@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from alienportal.access import Role
 from alienportal.models import AuditEntry
-from alienportal.roles import Role
 from sessions import top_x
 from sessions.models import GameSession, GameType, SeatState, SessionPublication
 from sessions.services import seat_allocate, seats_release_finished, session_open

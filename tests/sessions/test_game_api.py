@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from alienportal.roles import Role
+from alienportal.access import Role
 from sessions.models import GameSession, GameType
 from sessions.selectors import js_time
 from sessions.services import seats_release_finished, session_close, session_open

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from alienportal.api.base import domain_error_status
 from alienportal.models import AuditEntry
 from sessions.models import GameSession, GameType, Seat, SeatState
 from sessions.services import (
@@ -33,7 +34,7 @@ def _refusal(**kwargs: object) -> SeatRefused:
 
 def test_no_session_at_all_is_refused() -> None:
     refusal = _refusal(nickname="ann")
-    assert (refusal.status, refusal.message, refusal.code) == (422, "No session available.", None)
+    assert (domain_error_status(refusal), refusal.message, refusal.code) == (422, "No session available.", None)
     assert _refusal(session_id="X000000T000000", nickname="ann").message == "No session available."
 
 
@@ -63,7 +64,7 @@ def test_one_game_sessions_refuse_a_player_who_already_played(manager: User, gam
     seats_release_finished(session=session, nicknames=["bob"])  # a Lives == 0 snapshot
 
     refusal = _refusal(nickname="bob")
-    assert (refusal.status, refusal.code) == (422, "GamerCannotPlay")
+    assert (domain_error_status(refusal), refusal.code) == (422, "GamerCannotPlay")
     assert refusal.message == f"Session is {game_type}. Gamer has already played."
     session.refresh_from_db()
     assert session.occupied_seats == 0
@@ -75,7 +76,11 @@ def test_full_session_refuses_and_a_freed_seat_is_taken_again(manager: User) -> 
     seat_allocate(nickname="b")
 
     refusal = _refusal(nickname="c")
-    assert (refusal.status, refusal.message, refusal.code) == (422, "No seats available.", "NoSeatsAvailable")
+    assert (domain_error_status(refusal), refusal.message, refusal.code) == (
+        422,
+        "No seats available.",
+        "NoSeatsAvailable",
+    )
     assert seat_allocate(nickname="a").message == "Keep playing."  # a seated player is never refused
 
     seat_deallocate(nickname="a")

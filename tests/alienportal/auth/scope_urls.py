@@ -8,20 +8,20 @@ from django.urls import path
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from alienportal.auth.permissions import HasReportsReadScope
+from alienportal.api.base import BaseApi
+from alienportal.api.permissions import HasReportsReadScope
 from alienportal.urls import urlpatterns as portal_urlpatterns
 
 
-class ReportProbeApi(APIView):
+class ReportProbeApi(BaseApi):
     permission_classes = [IsAuthenticated & HasReportsReadScope]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
 
 
-class PublicProbeApi(APIView):
+class PublicProbeApi(BaseApi):
     permission_classes = [AllowAny]
 
     def get(self, request: Request) -> Response:

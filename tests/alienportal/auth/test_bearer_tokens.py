@@ -76,6 +76,10 @@ def test_no_token_is_401_with_the_bearer_scheme(client, moto_pool) -> None:
     response = _get(client, ME, None)
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json() == {
+        "errorMessage": "Authentication credentials were not provided.",
+        "errorCode": "NotAuthenticated",
+    }
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer not-a-jwt", "Bearer a.b.c", "Bearer x y"])
@@ -89,7 +93,7 @@ def test_moto_token_signed_with_another_key_is_401(client, moto_pool) -> None:
     forged = signing_key_new("dummy").sign({**claims, "cognito:groups": ["Managers"]})  # moto's kid, our key
     response = _get(client, ME, forged)
     assert response.status_code == 401
-    assert "Signature verification failed" in response.json()["detail"]
+    assert "Signature verification failed" in response.json()["errorMessage"]
 
 
 def test_moto_token_with_tampered_claims_is_401(client, moto_pool) -> None:
@@ -107,7 +111,7 @@ def test_alg_none_is_401(client, moto_pool) -> None:
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": "dummy"})
     response = _get(client, ME, unsigned)
     assert response.status_code == 401
-    assert response.json()["detail"] == "token algorithm must be RS256"
+    assert response.json()["errorMessage"] == "token algorithm must be RS256"
     # The same with an empty signature segment, as attackers usually send it.
     header = _b64(json.dumps({"alg": "none", "typ": "JWT", "kid": "dummy"}).encode())
     assert _get(client, ME, f"{header}.{_b64(json.dumps(claims).encode())}.").status_code == 401
@@ -125,7 +129,7 @@ def test_hs256_signed_with_the_public_key_is_401(client, moto_pool) -> None:
     signature = _b64(hmac.new(public_pem, f"{header}.{body}".encode(), hashlib.sha256).digest())
     response = _get(client, ME, f"{header}.{body}.{signature}")
     assert response.status_code == 401
-    assert response.json()["detail"] == "token algorithm must be RS256"
+    assert response.json()["errorMessage"] == "token algorithm must be RS256"
 
 
 def test_token_of_a_client_not_on_the_allow_list_is_401(client, moto_pool, settings) -> None:
@@ -193,7 +197,7 @@ def test_invalid_claims_are_401(client, own_pool, test_key: SigningKey, reason: 
     claims = claims_for(**{**overrides, **relative})
     response = _get(client, ME, test_key.sign(claims))
     assert response.status_code == 401
-    assert reason in response.json()["detail"]
+    assert reason in response.json()["errorMessage"]
 
 
 def test_id_token_for_an_allowed_audience_is_accepted(client, own_pool, test_key: SigningKey) -> None:
@@ -217,7 +221,7 @@ def test_unknown_kid_is_401_after_one_refetch(client, own_pool, test_key: Signin
     for _ in range(5):
         response = _get(client, ME, stranger.sign(claims_for()))
         assert response.status_code == 401
-        assert response.json()["detail"] == "token signed with an unknown key"
+        assert response.json()["errorMessage"] == "token signed with an unknown key"
     # One refetch for the unknown kid, then no more within the refetch interval: made-up kids
     # cannot turn into a flood of requests to the provider.
     assert own_pool.requests == 2

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 
+from alienportal.access import has_portal_access
 from alienportal.auth.models import Identity
-from alienportal.auth.permissions import user_has_portal_access
 from alienportal.auth.services import user_from_claims, user_roles_sync
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_manager_gets_the_admin_and_session_control_but_cannot_edit_users() -> N
     # Users and groups come from Cognito; whoever could edit them could make themselves superuser.
     assert not user.has_perm("auth.change_user")
     assert not user.has_perm("auth.change_group")
-    assert user_has_portal_access(user)
+    assert has_portal_access(user)
 
 
 def test_support_gets_seat_release_and_look_up_but_no_session_control() -> None:
@@ -41,7 +41,7 @@ def test_support_gets_seat_release_and_look_up_but_no_session_control() -> None:
     assert not user.has_perm("game_sessions.change_gamesession")
     assert not user.has_perm("game_sessions.add_gamesession")
     assert not user.has_perm("game_sessions.delete_gamesession")
-    assert user_has_portal_access(user)
+    assert has_portal_access(user)
 
 
 @pytest.mark.parametrize("groups", [["Players"], [], ["SomeOtherGroup"]])
@@ -51,7 +51,7 @@ def test_players_and_people_without_a_role_get_nothing(groups: list[str]) -> Non
     user = User.objects.get(pk=user.pk)
     assert not user.is_staff
     assert not user.get_all_permissions()
-    assert not user_has_portal_access(user)
+    assert not has_portal_access(user)
 
 
 def test_a_group_removed_at_the_provider_is_removed_at_the_next_sync() -> None:
@@ -65,7 +65,7 @@ def test_a_group_removed_at_the_provider_is_removed_at_the_next_sync() -> None:
     user_roles_sync(user=user, groups=[])
     user = User.objects.get(pk=user.pk)
     assert not user.is_staff
-    assert not user_has_portal_access(user)
+    assert not has_portal_access(user)
 
 
 def test_users_are_matched_by_sub_never_by_email() -> None:

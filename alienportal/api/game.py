@@ -1,21 +1,25 @@
-"""What every game-facing endpoint shares: who may call it and the original game's error bodies."""
+"""The base of the game-facing endpoints (/v1/): who may call them and the original game's bodies.
+
+The original game's functions answered `{"errorMessage"}`, with `errorCode` only for some
+refusals; the game reads exactly that, so these endpoints add no codes of their own.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from alienportal.roles import Role, role_permission
+from alienportal.access import Capability
+from alienportal.api.base import BaseApi
+from alienportal.api.errors import error_response
+from alienportal.api.permissions import Can
 
-# The one place that says who may call the game API: players, and managers trying the game.
-# Authentication is DRF's default until the Cognito bearer authentication lands; it plugs in
-# through settings, not here.
-GAME_API_PERMISSION = IsAuthenticated & role_permission(Role.PLAYERS, Role.MANAGERS)
+# The one place that says who may call the game API: whoever may play (players, and managers
+# trying the game).
+GAME_API_PERMISSION = IsAuthenticated & Can(Capability.PLAY_GAME)
 
 
 class GameErrorSerializer(serializers.Serializer):
@@ -31,25 +35,18 @@ class GameSuccessSerializer(serializers.Serializer):
 
 def game_error(message: str, *, code: str | None = None, status: int) -> Response:
     """Answer a refusal with the original game's body: errorMessage, and errorCode when it had one."""
-    body = {"errorMessage": message}
-    if code:
-        body["errorCode"] = code
-    return Response(body, status=status)
+    return error_response(message, code=code, status=status)
 
 
-class GameApi(APIView):
-    """Base of the game-facing endpoints: the game's permission, and its answer to unreadable JSON."""
+class GameApi(BaseApi):
+    """Base of the game-facing endpoints: the game's permission, and its error bodies."""
 
     permission_classes = [GAME_API_PERMISSION]
     # Tokens of the game's app client only, ID or access, with or without "Bearer" (API_TOKENS).
     token_api = "game"  # noqa: S105 - an API name, not a password
+    default_error_codes = False
     # What the original function answered when the body was not JSON.
     invalid_payload_message = "Invalid request."
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ParseError):
-            return game_error(self.invalid_payload_message, status=400)
-        return super().handle_exception(exc)
 
 
 class StrictCharField(serializers.CharField):

@@ -1,0 +1,1 @@
+"""The one base of every DRF endpoint: authentication, permissions, throttling, pagination, errors."""
