@@ -4,12 +4,12 @@ from django.urls import path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from alienportal.api.base import BaseApi
 from alienportal.urls import urlpatterns as portal_urlpatterns
 
 
-class _Probe(APIView):
+class _Probe(BaseApi):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request) -> Response:

@@ -64,7 +64,7 @@ def test_the_portal_clients_tokens_open_no_api_even_if_listed(client, clients, t
             response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
             assert response.status_code == 401
             # (the reports API takes no ID tokens at all, so it refuses those for their use)
-            assert response.json()["detail"] in ("token client not accepted", "token_use not accepted")
+            assert response.json()["errorMessage"] in ("token client not accepted", "token_use not accepted")
         assert client.get(GAME, HTTP_AUTHORIZATION=token).status_code == 401
 
 
