@@ -10,7 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+import redis
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
@@ -53,6 +54,8 @@ class DrainSummary:
     throttled: int = 0
     iterator_reopened: int = 0
     database_errors: int = 0
+    redis_errors: int = 0
+    aws_errors: int = 0
     lease_lost: bool = False
     finished: bool = False
 
@@ -70,6 +73,11 @@ class ShardReader:
         self._next_call = 0.0
         self._backoff = 0.0
 
+    @property
+    def next_call(self) -> float:
+        """When (time.monotonic) the next call may be made."""
+        return self._next_call
+
     def open(self, *, checkpoint: int | None) -> None:
         """Position just after the checkpoint (or at the oldest record if the shard was never read)."""
         arguments: dict[str, Any] = {"StreamName": self.stream_name, "ShardId": self.shard_id}
@@ -79,6 +87,11 @@ class ShardReader:
             arguments["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             arguments["StartingSequenceNumber"] = str(checkpoint)
         self.iterator = self.kinesis.get_shard_iterator(**arguments)["ShardIterator"]
+
+    def back_off(self) -> None:
+        """Delay the next call, twice as long as the last delay (0.5 s to MAX_BACKOFF)."""
+        self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
+        self._next_call = time.monotonic() + self._backoff
 
     def wait_turn(self) -> None:
         delay = self._next_call - time.monotonic()
@@ -92,12 +105,15 @@ class ShardReader:
             response = self.kinesis.get_records(ShardIterator=self.iterator, Limit=self.limit)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code in THROTTLE_ERRORS:
-                # The shard's read budget is shared by every consumer: wait longer each time.
-                self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
-                self._next_call = time.monotonic() + self._backoff
-            else:
+            if code in ITERATOR_ERRORS:
                 self._next_call = time.monotonic() + MIN_CALL_INTERVAL
+            else:
+                # Throttling (the shard's read budget is shared by every consumer) or Kinesis
+                # failing: wait longer each time.
+                self.back_off()
+            raise
+        except BotoCoreError:
+            self.back_off()  # Kinesis unreachable
             raise
         self._backoff = 0.0
         idle = not response["Records"]
@@ -190,23 +206,33 @@ def shard_drain(
     last_renew = last_beat = 0.0
     lease = ShardLease.objects.get(pk=fence.lease_pk)
     ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None
-    pipeline = BatchPipeline(fence=fence, run=lambda action: _with_database_retry(action, summary, deadline))
+    pipeline = BatchPipeline(fence=fence, run=lambda action: _with_backoff(action, summary, deadline))
     try:
-        ranking_recover(stream_name=stream_name, shard_id=shard_id)
-        checkpoint = lease_checkpoint(fence=fence)
-        reader.open(checkpoint=checkpoint)
-        while time.monotonic() < deadline and not stop():
+
+        def recover() -> int | None:
+            ranking_recover(stream_name=stream_name, shard_id=shard_id)
+            return lease_checkpoint(fence=fence)
+
+        # A list: the checkpoint itself may be None (a shard never read).
+        recovered = _with_backoff(lambda: [recover()], summary, deadline)
+        checkpoint = recovered[0] if recovered is not None else None
+        opened = recovered is not None and _reader_open(reader, checkpoint, summary, deadline)
+        while opened and time.monotonic() < deadline and not stop():
             now = time.monotonic()
             if now - last_beat >= 5:
                 _quietly(lambda: heartbeat_beat(worker=owner, shard_id=shard_id))
                 last_beat = now
             if now - last_renew >= renew_every:
-                if not _with_database_retry(lambda: lease_renew(fence=fence), summary, deadline):
+                if not _with_backoff(lambda: lease_renew(fence=fence), summary, deadline):
                     summary.lease_lost = True
                     break
                 last_renew = now
             try:
                 response = reader.read()
+            except BotoCoreError as error:
+                summary.aws_errors += 1
+                logger.warning("kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
+                continue
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code in THROTTLE_ERRORS:
@@ -225,9 +251,13 @@ def shard_drain(
                         summary.records += outcome.records
                     summary.iterator_reopened += 1
                     logger.info("iterator_reopen shard=%s code=%s checkpoint=%s", shard_id, code, checkpoint)
-                    reader.open(checkpoint=checkpoint)
+                    if not _reader_open(reader, checkpoint, summary, deadline):
+                        break
                     continue
-                raise
+                # Kinesis failing (InternalFailure, ServiceUnavailable, ...): read() backed off.
+                summary.aws_errors += 1
+                logger.warning("kinesis_unavailable shard=%s code=%s", shard_id, code)
+                continue
             summary.calls += 1
             records = _records(response)
             committed: list[BatchOutcome | None] = []
@@ -265,26 +295,48 @@ def shard_drain(
     return summary
 
 
-def _with_database_retry(action: Callable[[], Any], summary: DrainSummary, deadline: float) -> Any:
-    """Run a database action, backing off while the database is unreachable; None if time runs out.
+def _with_backoff(action: Callable[[], Any], summary: DrainSummary, deadline: float) -> Any:
+    """Run a database action, backing off while the database or Redis is unreachable; None if time runs out.
 
     The failed transaction committed nothing, so retrying the same batch is exact; LeaseLost is
-    not a database error and goes straight to the caller.
+    not an outage and goes straight to the caller. Redis (the ranking index's pending key is
+    written inside the batch transaction) has its own back-off, so a Redis outage never counts
+    against the database's, nor fails the task.
     """
-    backoff = 0.5
+    backoff = {"database": 0.5, "redis": 0.5}
     while True:
         try:
             return action()
         except (OperationalError, InterfaceError) as error:
             summary.database_errors += 1
-            logger.warning("database_unavailable error=%s backoff=%.1f", type(error).__name__, backoff)
+            failed, name = "database", type(error).__name__
             # Drop the broken connection; the next attempt opens a new one.
             _quietly(connection.close)
-            if time.monotonic() + backoff > deadline:
-                return None
-            time.sleep(backoff)
-            backoff = min(MAX_BACKOFF, backoff * 2)
-            close_old_connections()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            summary.redis_errors += 1
+            failed, name = "redis", type(error).__name__
+        delay = backoff[failed]
+        logger.warning("%s_unavailable error=%s backoff=%.1f", failed, name, delay)
+        if time.monotonic() + delay > deadline:
+            return None
+        time.sleep(delay)
+        backoff[failed] = min(MAX_BACKOFF, delay * 2)
+        close_old_connections()
+
+
+def _reader_open(reader: ShardReader, checkpoint: int | None, summary: DrainSummary, deadline: float) -> bool:
+    """Open the shard iterator, backing off while Kinesis fails; False if time runs out first."""
+    while True:
+        try:
+            reader.open(checkpoint=checkpoint)
+            return True
+        except (ClientError, BotoCoreError) as error:
+            summary.aws_errors += 1
+            logger.warning("kinesis_unavailable shard=%s call=get_shard_iterator error=%s", reader.shard_id, error)
+            reader.back_off()
+            if reader.next_call > deadline:
+                return False
+            reader.wait_turn()
 
 
 def _quietly(action: Callable[[], Any]) -> None:

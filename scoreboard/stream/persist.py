@@ -111,32 +111,49 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
             routed.rejected.append(
                 _Rejected(record.sequence_number, record.data, rejected.reason, _printable(rejected.detail))
             )
+        except Exception as error:  # one record's bytes must never stop the shard
+            routed.rejected.append(_unprocessable(record, "unparseable", error))
+    # Outside the per-record guards: a database error is not one record's, it stops the batch.
     sessions = session_map(session_ids={snapshot.session_id for _, snapshot in parsed})
     accepted = routed.accepted.append
     for record, snapshot in parsed:
-        session = sessions.get(snapshot.session_id)
-        if session is None:
-            routed.rejected.append(
-                _Rejected(record.sequence_number, record.data, "unknown_session", "", session_id=snapshot.session_id)
-            )
-        elif session.closing_time is not None and snapshot.timestamp > session.closing_time:
-            routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
-        else:
-            score, lives, shots, nickname = snapshot.score, snapshot.lives, snapshot.shots, snapshot.nickname
-            row = (
-                session.pk,
-                nickname,
-                score,
-                lives,
-                shots,
-                snapshot.level,
-                snapshot.timestamp,
-                shard_id,
-                record.sequence_number,
-                rank_key(score=score, lives=lives, shots=shots, nickname=nickname),
-            )
-            accepted(_Accepted(session, snapshot, record.sequence_number, row))
+        try:
+            session = sessions.get(snapshot.session_id)
+            if session is None:
+                routed.rejected.append(
+                    _Rejected(
+                        record.sequence_number, record.data, "unknown_session", "", session_id=snapshot.session_id
+                    )
+                )
+            elif session.closing_time is not None and snapshot.timestamp > session.closing_time:
+                routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
+            else:
+                score, lives, shots, nickname = snapshot.score, snapshot.lives, snapshot.shots, snapshot.nickname
+                row = (
+                    session.pk,
+                    nickname,
+                    score,
+                    lives,
+                    shots,
+                    snapshot.level,
+                    snapshot.timestamp,
+                    shard_id,
+                    record.sequence_number,
+                    rank_key(score=score, lives=lives, shots=shots, nickname=nickname),
+                )
+                accepted(_Accepted(session, snapshot, record.sequence_number, row))
+        except Exception as error:  # one record's values must never stop the shard
+            routed.rejected.append(_unprocessable(record, "unroutable", error))
     return routed
+
+
+def _unprocessable(record: StreamRecord, reason: str, error: Exception) -> _Rejected:
+    # A failure no validation rule foresaw: logged with its type, kept as a dead letter to replay.
+    logger.warning(
+        "record_unprocessable reason=%s sequence=%s error=%s", reason, record.sequence_number, type(error).__name__
+    )
+    detail = _printable(f"{type(error).__name__}: {error}")
+    return _Rejected(record.sequence_number, record.data, reason, detail)
 
 
 def batch_persist(

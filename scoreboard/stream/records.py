@@ -97,7 +97,11 @@ def _timestamp_field(value: object) -> datetime:
         raise RecordRejected("invalid_timestamp", value[:40]) from exc
     if moment.tzinfo is None:
         raise RecordRejected("invalid_timestamp", "Timestamp must carry a time zone (the game sends Z)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        # Year 1 with a positive offset, or 9999 with a negative one: valid ISO-8601, no UTC instant.
+        raise RecordRejected("invalid_timestamp", f"{value[:40]} has no UTC equivalent") from exc
 
 
 # One decoder for every record: json.loads with any keyword builds a new one per call.
