@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alienportal.settings.base")
+    from alienportal.settings import settings_module_default
+
+    settings_module_default()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -1,10 +1,10 @@
 """The Celery application: Redis broker and result backend, configured from Django settings."""
 
-import os
-
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alienportal.settings.base")
+from alienportal.settings import settings_module_default
+
+settings_module_default()
 
 app = Celery("alienportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,8 +1,8 @@
 """WSGI entry point."""
 
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alienportal.settings.base")
+from alienportal.settings import settings_module_default
+
+settings_module_default()
 application = get_wsgi_application()

@@ -16,6 +16,7 @@ from honcho.manager import Manager
 
 from alienportal.devstack.oidc import ROLE_HINTS, oidc_provider_for_demo
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start, port_open, redis_ensure
+from alienportal.settings import settings_module_default
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
@@ -58,7 +59,7 @@ def main() -> None:
             **({} if os.environ.get("AWS_ACCESS_KEY_ID") else MOTO_CREDENTIALS),
             "AWS_ENDPOINT_URL": aws_endpoint,
             "REDIS_URL": redis.url,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "alienportal.settings.base"),
+            "DJANGO_SETTINGS_MODULE": settings_module_default(),
             "PYTHONUNBUFFERED": "1",
         }
 

@@ -1,6 +1,13 @@
-"""Settings read from the environment, with safe local defaults for the demo and tests."""
+"""Settings shared by every environment, read from the environment.
+
+Each setting is defined once, here; `local`, `test` and `production` only choose the defaults of
+the environment they run in (before importing this module) and add what exists only there.
+Nothing here has a development default that would be unsafe in production: the secret key, the
+allowed hosts and the database must be given (local.py and test.py give them for development).
+"""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -12,9 +19,9 @@ if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-only-key-change-me")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 APP_NAME = env.str("ALIENPORTAL_APP_NAME", default="alienportal")
 
@@ -31,6 +38,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "corsheaders",
     "alienportal",
+    "alienportal.auth.apps.PortalAuthConfig",
     # Label `game_sessions`: django.contrib.sessions owns `sessions` (see DESIGN.md).
     "sessions.apps.GameSessionsConfig",
     "scoreboard.apps.ScoreboardConfig",
@@ -47,6 +55,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: they need request.user (see alienportal.auth.middleware).
+    "alienportal.auth.middleware.SignInRateLimitMiddleware",
+    "alienportal.auth.middleware.OIDCSessionRefresh",
+    "alienportal.auth.middleware.PortalAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -69,20 +81,22 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Data -------------------------------------------------------------------------------
-# SQLite keeps the demo dependency-free; tests and production set a PostgreSQL DATABASE_URL.
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo's web server, workers and beat share one SQLite file: take the write lock at
-    # the start of each transaction and wait for it, instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+def _database(config: dict[str, Any]) -> dict[str, Any]:
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The demo's web server, workers and beat share one SQLite file: take the write lock at
+        # the start of each transaction and wait for it, instead of failing with "database is locked".
+        options = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        return {**config, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True, "OPTIONS": options}
+    return {**config, "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
+
+
+DATABASES = {"default": _database(env.db_url("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -93,20 +107,6 @@ CACHES = {
         "KEY_PREFIX": APP_NAME,
     }
 }
-
-# --- Celery -----------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
-CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered, not lost
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_RESULT_EXPIRES = 3600
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TIMEZONE = "UTC"
 
 # --- AWS --------------------------------------------------------------------------------
 # Unset AWS_ENDPOINT_URL means real AWS through boto3's default credential chain.
@@ -135,21 +135,35 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-# Only deployments collect static files; in development runserver serves them from the apps,
-# and WhiteNoise would warn about a missing directory on every request.
+# Only deployments collect static files (production.py defaults it); in development runserver
+# serves them from the apps, and WhiteNoise would warn about a missing directory on every request.
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 
 # --- REST -------------------------------------------------------------------------------
+# Behind N reverse proxies the client address is the N-th last X-Forwarded-For entry; rate limits
+# (APIs and sign-in) key on it. 0 (not DRF's default None, which trusts whatever X-Forwarded-For the
+# client sends and so lets anyone pick a fresh budget per request) means: the address of the TCP peer.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# Every endpoint derives from alienportal.api.base.BaseApi, which relies on these defaults.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "alienportal.auth.authentication.CognitoJWTAuthentication",  # first: unauthenticated calls get 401
+        "rest_framework.authentication.SessionAuthentication",  # the browsable pages of signed-in staff
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["alienportal.auth.throttling.CallerRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Alien Portal API",
     "DESCRIPTION": "Game sessions, seats and reports of Alien Attack.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API schema and docs are for signed-in staff and token holders, not for everyone.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {
@@ -161,28 +175,9 @@ LOGGING = {
     "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
 
-# --- Game sessions ------------------------------------------------------------------------
-# Merged into whatever schedule other areas define, so the blocks can be appended in any order.
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    # A timed session's closing time is fixed when it opens; this only makes the close visible
-    # (SSM, seats) within a few seconds of the deadline.
-    "sessions-close-expired": {"task": "sessions.tasks.sessions_close_expired_task", "schedule": 5.0},
-    # Catches an SSM publish whose retries ran out or whose task was lost.
-    "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
-}
-# Longest wait between two retries of a failed SSM publish, seconds (backoff doubles up to it).
-SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX", default=60)
-
 # --- Identity and access (alienportal.auth) ----------------------------------------------
 # Browser sign-in: OIDC code flow (state, nonce, PKCE) with the provider; roles from
 # `cognito:groups`. APIs: Cognito bearer tokens verified against the pool's JWKS.
-INSTALLED_APPS += ["alienportal.auth.apps.PortalAuthConfig"]
-MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 : 0] = [
-    "alienportal.auth.middleware.SignInRateLimitMiddleware",
-    "alienportal.auth.middleware.OIDCSessionRefresh",
-    "alienportal.auth.middleware.PortalAccessMiddleware",
-]
 # No ModelBackend: only local superusers may use a password (break-glass).
 AUTHENTICATION_BACKENDS = [
     "alienportal.auth.backends.CognitoOIDCBackend",
@@ -228,26 +223,16 @@ COGNITO_JWT_LEEWAY_SECONDS = env.int("COGNITO_JWT_LEEWAY_SECONDS", default=30)
 COGNITO_JWKS_CACHE_SECONDS = env.int("COGNITO_JWKS_CACHE_SECONDS", default=3600)
 COGNITO_JWKS_MIN_REFETCH_SECONDS = env.int("COGNITO_JWKS_MIN_REFETCH_SECONDS", default=30)
 
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "alienportal.auth.authentication.CognitoJWTAuthentication",  # first: unauthenticated calls get 401
-    "rest_framework.authentication.SessionAuthentication",  # the browsable pages of signed-in staff
-]
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["alienportal.auth.throttling.CallerRateThrottle"]
-API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
-# Behind N reverse proxies the client address is the N-th last X-Forwarded-For entry; rate limits
-# key on it. 0 (not DRF's default None, which trusts whatever X-Forwarded-For the client sends and
-# so lets anyone pick a fresh budget per request) means: the address of the TCP peer.
-TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
-
 # Paths the portal gate leaves alone, and API paths whose own permissions decide (see
 # alienportal.auth.middleware.PortalAccessMiddleware). Extend these lists, never bypass the gate.
 PORTAL_OPEN_PREFIXES = ["/oidc/", "/auth/", "/v1/", f"/{STATIC_URL}"]
 PORTAL_API_PREFIXES = ["/api/"]
 SIGN_IN_PATHS = ["/oidc/authenticate/", "/oidc/callback/", "/auth/break-glass/", "/admin/login/"]
 SIGN_IN_RATE_LIMIT = (env.int("SIGN_IN_RATE_LIMIT", default=30), env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60))
-# The API schema and docs are for signed-in staff and token holders, not for everyone.
-SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+
+# --- Game sessions ------------------------------------------------------------------------
+# Longest wait between two retries of a failed SSM publish, seconds (backoff doubles up to it).
+SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX", default=60)
 
 # --- Stream drain (scoreboard) ----------------------------------------------------------
 # A dead worker's lease is taken over after it expires; beat looks for free shards every
@@ -256,22 +241,11 @@ STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=9.0)
 STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
 STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
 STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
-# Merged, not assigned: other areas may add their own entries and routes in their blocks.
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "scoreboard-shards-sync": {
-        "task": "scoreboard.tasks.stream_shards_sync",
-        "schedule": STREAM_SYNC_SECONDS,
-        # A sync that waited in the queue longer than its period is stale: the next one replaces it.
-        "options": {"expires": STREAM_SYNC_SECONDS},
-    },
-}
-# Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one
-# worker slot per shard) keeps them from starving every other task.
-CELERY_TASK_ROUTES = {
-    **globals().get("CELERY_TASK_ROUTES", {}),
-    "scoreboard.tasks.stream_shard_drain": {"queue": "stream"},
-}
+
+# --- Reports ------------------------------------------------------------------------------
+# Per-shard counters are sampled this often; throughput is read over PIPELINE_THROUGHPUT_SECONDS.
+PIPELINE_SAMPLE_SECONDS = env.float("PIPELINE_SAMPLE_SECONDS", default=10.0)
+PIPELINE_THROUGHPUT_SECONDS = env.float("PIPELINE_THROUGHPUT_SECONDS", default=60.0)
 
 # --- Game API CORS --------------------------------------------------------------------------
 # The game runs in players' browsers on another origin (the original served it from CloudFront
@@ -284,15 +258,43 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-amz-date", "x-api-key", "x-amz-security-token")
 
-# --- Reports ------------------------------------------------------------------------------
-# Per-shard counters are sampled this often; throughput is read over PIPELINE_THROUGHPUT_SECONDS.
-PIPELINE_SAMPLE_SECONDS = env.float("PIPELINE_SAMPLE_SECONDS", default=10.0)
-PIPELINE_THROUGHPUT_SECONDS = env.float("PIPELINE_THROUGHPUT_SECONDS", default=60.0)
+# --- Celery -----------------------------------------------------------------------------
+# Last, because the periodic tasks of every app are in one table below: add your app's entries
+# there (task names: `<app>.tasks.<entity>_<action>[_task]`, see README "Conventions").
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered, not lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    **CELERY_BEAT_SCHEDULE,
+    # --- sessions
+    # A timed session's closing time is fixed when it opens; this only makes the close visible
+    # (SSM, seats) within a few seconds of the deadline.
+    "sessions-close-expired": {"task": "sessions.tasks.sessions_close_expired_task", "schedule": 5.0},
+    # Catches an SSM publish whose retries ran out or whose task was lost.
+    "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
+    # --- scoreboard
+    "scoreboard-shards-sync": {
+        "task": "scoreboard.tasks.stream_shards_sync",
+        "schedule": STREAM_SYNC_SECONDS,
+        # A sync that waited in the queue longer than its period is stale: the next one replaces it.
+        "options": {"expires": STREAM_SYNC_SECONDS},
+    },
     "scoreboard-pipeline-sample": {
         "task": "scoreboard.tasks.pipeline_sample_task",
         "schedule": PIPELINE_SAMPLE_SECONDS,
         "options": {"expires": PIPELINE_SAMPLE_SECONDS},
     },
+}
+CELERY_TASK_ROUTES = {
+    # Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one
+    # worker slot per shard) keeps them from starving every other task.
+    "scoreboard.tasks.stream_shard_drain": {"queue": "stream"},
 }

@@ -1,14 +1,32 @@
-"""Production settings: everything secret or host-specific must come from the environment."""
+"""Production settings: everything secret or host-specific comes from the environment.
+
+The base settings already refuse to start without DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
+DATABASE_URL (they have development defaults only in local.py and test.py); this module adds
+what exists only in production: HTTPS, secure cookies, collected static files, a content
+security policy.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Deployments serve collected static files (WhiteNoise); `collectstatic` writes them here by default.
+os.environ.setdefault("DJANGO_STATIC_ROOT", str(Path(__file__).resolve().parent.parent.parent / "staticfiles"))
+
+from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 from alienportal.settings.base import *  # noqa: F403
-from alienportal.settings.base import env
+from alienportal.settings.base import (
+    DEBUG,
+    INSTALLED_APPS,
+    MIDDLEWARE,
+    OIDC_OP_AUTHORIZATION_ENDPOINT,
+    env,
+)
 
-DEBUG = False
-SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": env.db_url("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be false in production (debug pages leak settings and data).")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -22,23 +40,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # dashboards that embed frames opt in per view (xframe_options_sameorigin)
 
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- Identity and access hardening ------------------------------------------------------------
-from urllib.parse import urlsplit  # noqa: E402
-
-from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE  # noqa: E402
-
-from alienportal.settings.base import (  # noqa: E402
-    INSTALLED_APPS,
-    MIDDLEWARE,
-    OIDC_OP_AUTHORIZATION_ENDPOINT,
-)
-
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)  # a working day
 # Lax, not Strict: the provider's redirect back to /oidc/callback/ must carry the session cookie.
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -47,8 +54,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 
 INSTALLED_APPS = [*INSTALLED_APPS, "csp"]
-MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Right after SecurityMiddleware, so every response, errors included, carries the policy.
+MIDDLEWARE = [MIDDLEWARE[0], "csp.middleware.CSPMiddleware", *MIDDLEWARE[1:]]
 
 _provider = urlsplit(OIDC_OP_AUTHORIZATION_ENDPOINT)
 _provider_origin = [f"{_provider.scheme}://{_provider.netloc}"] if _provider.netloc else []

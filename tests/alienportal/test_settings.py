@@ -1,5 +1,6 @@
 """Settings come from the environment, with safe defaults; production refuses to run unconfigured."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def _settings_value(module: str, expression: str, env: dict[str, str]) -> subpro
 
 def test_defaults_use_sqlite_and_local_redis_for_the_demo() -> None:
     result = _settings_value(
-        "alienportal.settings.base",
+        "alienportal.settings.local",
         "[s.DATABASES['default']['ENGINE'], s.REDIS_URL, s.AWS_ENDPOINT_URL, s.KINESIS_SHARD_COUNT, s.DEBUG]",
         {"DJANGO_READ_DOT_ENV": "0"},
     )
@@ -33,7 +34,7 @@ def test_defaults_use_sqlite_and_local_redis_for_the_demo() -> None:
 
 def test_environment_overrides_every_part() -> None:
     result = _settings_value(
-        "alienportal.settings.base",
+        "alienportal.settings.local",
         "[s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.DATABASES['default']['HOST'], "
         "s.REDIS_URL, s.CELERY_BROKER_URL, s.AWS_ENDPOINT_URL, s.AWS_REGION, s.KINESIS_STREAM_NAME, "
         "s.ARCHIVE_BUCKET, s.SSM_SESSION_PARAMETER, s.COGNITO_USER_POOL_ID]",
@@ -64,7 +65,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
 
 @pytest.mark.parametrize("value", ["not-a-number", "2.5"])
 def test_a_malformed_number_is_a_clear_error(value: str) -> None:
-    result = _settings_value("alienportal.settings.base", "s.KINESIS_SHARD_COUNT", {"KINESIS_SHARD_COUNT": value})
+    result = _settings_value("alienportal.settings.local", "s.KINESIS_SHARD_COUNT", {"KINESIS_SHARD_COUNT": value})
     assert result.returncode != 0
     assert "invalid literal for int()" in result.stderr
 
@@ -88,3 +89,67 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_the_shared_settings_have_no_development_defaults_for_secrets_hosts_or_database() -> None:
+    for missing in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+        given = {
+            "DJANGO_READ_DOT_ENV": "0",
+            "DJANGO_SECRET_KEY": "k" * 60,
+            "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+            "DATABASE_URL": "postgres://x@h/db",
+        }
+        del given[missing]
+        result = _settings_value("alienportal.settings.base", "s.DEBUG", given)
+        assert result.returncode != 0
+        assert missing in result.stderr
+
+
+def test_production_refuses_debug() -> None:
+    env = {
+        "DJANGO_READ_DOT_ENV": "0",
+        "DJANGO_SECRET_KEY": "k" * 60,
+        "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+        "DATABASE_URL": "postgres://x@h/db",
+        "DJANGO_DEBUG": "true",
+    }
+    result = _settings_value("alienportal.settings.production", "s.DEBUG", env)
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be false in production" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["base", "local", "test", "production"])
+def test_each_setting_is_assigned_once_and_never_through_globals(module: str) -> None:
+    source = (ROOT / "alienportal" / "settings" / f"{module}.py").read_text()
+    assert "globals()" not in source
+    tree = ast.parse(source)
+    assigned = [
+        target.id
+        for node in tree.body
+        for target in (node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)])
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and isinstance(target, ast.Name)
+    ]
+    settings_names = [name for name in assigned if name.isupper()]
+    assert len(settings_names) == len(set(settings_names)), sorted(settings_names)
+    # No setting is changed in place after it is defined (`X[...] = ...`, `X += ...`).
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign):
+            raise AssertionError(f"line {node.lineno}: {ast.unparse(node)}")
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                assert not isinstance(target, ast.Subscript), f"line {node.lineno}: {ast.unparse(node)}"
+
+
+def test_entry_points_default_to_the_development_settings_in_one_place() -> None:
+    code = (
+        "import os; os.environ.pop('DJANGO_SETTINGS_MODULE', None); "
+        "from alienportal.settings import settings_module_default; print(settings_module_default())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.strip() == "alienportal.settings.local", result.stderr
+    for entry_point in ("manage.py", "alienportal/wsgi.py", "alienportal/celery.py", "alienportal/devstack/demo.py"):
+        source = (ROOT / entry_point).read_text()
+        assert "settings_module_default()" in source, entry_point
+        assert "alienportal.settings." not in source, entry_point

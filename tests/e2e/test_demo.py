@@ -57,7 +57,7 @@ def test_demo_serves_the_portal_feeds_the_stream_and_stops_on_ctrl_c(tmp_path: P
         "DEMO_RATE": "50",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "DEVSTACK_STATE_FILE": str(tmp_path / "devstack.json"),
-        "DJANGO_SETTINGS_MODULE": "alienportal.settings.base",
+        "DJANGO_SETTINGS_MODULE": "alienportal.settings.local",
         "DJANGO_READ_DOT_ENV": "0",
     }
     for key in ("AWS_ENDPOINT_URL", "DJANGO_SECRET_KEY"):
