@@ -41,6 +41,18 @@ class ScoreEvent(models.Model):
         return f"{self.nickname}@{self.session_id} {self.score} ({self.shard_id}/{self.sequence_number})"
 
 
+class StandingQuerySet(models.QuerySet["Standing"]):
+    def of_session(self, session: GameSession) -> StandingQuerySet:
+        return self.filter(session=session)
+
+    def of_player(self, nickname: str) -> StandingQuerySet:
+        return self.filter(nickname=nickname)
+
+    def in_ranking_order(self) -> StandingQuerySet:
+        """Score desc, Lives desc, Shots asc, Nickname asc: the one ranking order (rank_key)."""
+        return self.order_by("rank_key")
+
+
 class Standing(models.Model):
     """A player's standing in a session: their latest snapshot by event time.
 
@@ -65,6 +77,8 @@ class Standing(models.Model):
     # Grows on every change; the Redis index applies a change only if it is newer (ranking.py).
     revision = models.BigIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StandingQuerySet.as_manager()
 
     class Meta:
         constraints = [

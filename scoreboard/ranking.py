@@ -6,11 +6,15 @@ exactly as PostgreSQL orders `rank_key COLLATE "C"`. A hash maps each nickname t
 standing's revision and current key, so that applying a committed change is idempotent and
 monotonic: an older revision arriving after a newer one (two workers' on-commit hooks racing)
 is ignored.
+
+The index's upkeep lives here too: rebuilding a session from PostgreSQL, syncing committed
+changes (the drain calls `ranking_sync` after each commit), recovering after a crash.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,14 +23,16 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from scoreboard.models import Standing
 from scoreboard.stream.records import INT_BOUNDS
+
+logger = logging.getLogger(__name__)
 
 SCORE_MAX = INT_BOUNDS["Score"][1]
 LIVES_MAX = INT_BOUNDS["Lives"][1]
 SCORE_DIGITS = len(str(SCORE_MAX))
 LIVES_DIGITS = len(str(LIVES_MAX))
 SHOTS_DIGITS = len(str(INT_BOUNDS["Shots"][1]))
-NICKNAME_OFFSET = SCORE_DIGITS + LIVES_DIGITS + SHOTS_DIGITS
 
 
 def rank_key(*, score: int, lives: int, shots: int, nickname: str) -> str:
@@ -42,10 +48,6 @@ def rank_key(*, score: int, lives: int, shots: int, nickname: str) -> str:
 
 if (SCORE_DIGITS, LIVES_DIGITS, SHOTS_DIGITS) != (16, 4, 10):  # pragma: no cover - bounds changed
     raise ImportError("rank_key's literal widths no longer match INT_BOUNDS")
-
-
-def rank_key_nickname(key: str) -> str:
-    return key[NICKNAME_OFFSET:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +139,6 @@ def ranking_count(*, session_pk: int) -> int:
     return int(redis_client().zcard(_keys(session_pk)[0]))  # type: ignore[arg-type]  # sync client
 
 
-def ranking_drop(*, session_pk: int) -> None:
-    redis_client().delete(*_keys(session_pk))
-
-
 # --- Crash window between the database commit and the Redis update ----------------------------
 # A worker writes the batch's changed players under a per-shard "pending" key before it
 # commits and deletes it after Redis is updated. The next holder of the shard's lease re-reads
@@ -163,3 +161,56 @@ def ranking_pending_clear(*, stream_name: str, shard_id: str) -> None:
 def ranking_pending_get(*, stream_name: str, shard_id: str) -> list[tuple[int, str]]:
     raw: bytes | None = redis_client().get(_pending_key(stream_name=stream_name, shard_id=shard_id))  # type: ignore[assignment]
     return [(int(pk), str(name)) for pk, name in json.loads(raw)] if raw else []
+
+
+# --- Upkeep: the index follows PostgreSQL -----------------------------------------------
+
+
+def ranking_rebuild(*, session_pk: int, chunk: int = 20_000) -> int:
+    """Load every standing of a session from PostgreSQL into its Redis index; return how many.
+
+    Safe while batches commit: applying is monotonic per player (revision), so a change applied
+    by a batch and the same or an older row read here converge on the newest.
+    """
+    count = 0
+    batch: list[RankingChange] = []
+    rows = Standing.objects.filter(session_id=session_pk).values_list("nickname", "revision", "rank_key")
+    for nickname, revision, key in rows.iterator(chunk_size=chunk):
+        batch.append(RankingChange(session_pk=session_pk, nickname=nickname, revision=revision, rank_key=key))
+        if len(batch) >= chunk:
+            ranking_apply(changes=batch)
+            count += len(batch)
+            batch = []
+    ranking_apply(changes=batch)
+    ranking_mark_ready(session_pk=session_pk)
+    return count + len(batch)
+
+
+def ranking_sync(*, changes: list[RankingChange]) -> None:
+    """Apply committed standing changes to the index; build a session's index first if it has none."""
+    sessions = {change.session_pk for change in changes}
+    missing = {session_pk for session_pk in sessions if not ranking_is_ready(session_pk=session_pk)}
+    for session_pk in missing:
+        # The whole session from PostgreSQL, which already holds this batch.
+        ranking_rebuild(session_pk=session_pk)
+    ranking_apply(changes=[change for change in changes if change.session_pk not in missing])
+
+
+def ranking_recover(*, stream_name: str, shard_id: str) -> int:
+    """Re-apply the players of a batch whose holder died between commit and the index update."""
+    pending = ranking_pending_get(stream_name=stream_name, shard_id=shard_id)
+    if not pending:
+        return 0
+    by_session: dict[int, list[str]] = {}
+    for session_pk, nickname in pending:
+        by_session.setdefault(session_pk, []).append(nickname)
+    changes: list[RankingChange] = []
+    for session_pk, nicknames in by_session.items():
+        rows = Standing.objects.filter(session_id=session_pk, nickname__in=nicknames).values_list(
+            "nickname", "revision", "rank_key"
+        )
+        changes.extend(RankingChange(session_pk, nickname, revision, key) for nickname, revision, key in rows)
+    ranking_sync(changes=changes)
+    ranking_pending_clear(stream_name=stream_name, shard_id=shard_id)
+    logger.info("ranking_recovered stream=%s shard=%s players=%d", stream_name, shard_id, len(changes))
+    return len(changes)

@@ -1,8 +1,7 @@
-"""Writes of the scoreboard outside the drain loop: ranking index upkeep and dead-letter replay."""
+"""Writes of the scoreboard outside the drain loop: dead-letter replay."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,68 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from scoreboard.models import DeadLetter, Standing
-from scoreboard.ranking import (
-    RankingChange,
-    ranking_apply,
-    ranking_is_ready,
-    ranking_mark_ready,
-    ranking_pending_clear,
-    ranking_pending_get,
-)
+from scoreboard.models import DeadLetter
 from scoreboard.stream.persist import BatchOutcome, StreamRecord, batch_route, batch_rows_write, ranking_after_commit
-
-logger = logging.getLogger(__name__)
-
-
-def ranking_rebuild(*, session_pk: int, chunk: int = 20_000) -> int:
-    """Load every standing of a session from PostgreSQL into its Redis index; return how many.
-
-    Safe while batches commit: applying is monotonic per player (revision), so a change applied
-    by a batch and the same or an older row read here converge on the newest.
-    """
-    count = 0
-    batch: list[RankingChange] = []
-    rows = Standing.objects.filter(session_id=session_pk).values_list("nickname", "revision", "rank_key")
-    for nickname, revision, key in rows.iterator(chunk_size=chunk):
-        batch.append(RankingChange(session_pk=session_pk, nickname=nickname, revision=revision, rank_key=key))
-        if len(batch) >= chunk:
-            ranking_apply(changes=batch)
-            count += len(batch)
-            batch = []
-    ranking_apply(changes=batch)
-    ranking_mark_ready(session_pk=session_pk)
-    return count + len(batch)
-
-
-def ranking_sync(*, changes: list[RankingChange]) -> None:
-    """Apply committed standing changes to the index; build a session's index first if it has none."""
-    sessions = {change.session_pk for change in changes}
-    missing = {session_pk for session_pk in sessions if not ranking_is_ready(session_pk=session_pk)}
-    for session_pk in missing:
-        # The whole session from PostgreSQL, which already holds this batch.
-        ranking_rebuild(session_pk=session_pk)
-    ranking_apply(changes=[change for change in changes if change.session_pk not in missing])
-
-
-def ranking_recover(*, stream_name: str, shard_id: str) -> int:
-    """Re-apply the players of a batch whose holder died between commit and the index update."""
-    pending = ranking_pending_get(stream_name=stream_name, shard_id=shard_id)
-    if not pending:
-        return 0
-    by_session: dict[int, list[str]] = {}
-    for session_pk, nickname in pending:
-        by_session.setdefault(session_pk, []).append(nickname)
-    changes: list[RankingChange] = []
-    for session_pk, nicknames in by_session.items():
-        rows = Standing.objects.filter(session_id=session_pk, nickname__in=nicknames).values_list(
-            "nickname", "revision", "rank_key"
-        )
-        changes.extend(RankingChange(session_pk, nickname, revision, key) for nickname, revision, key in rows)
-    ranking_sync(changes=changes)
-    ranking_pending_clear(stream_name=stream_name, shard_id=shard_id)
-    logger.info("ranking_recovered stream=%s shard=%s players=%d", stream_name, shard_id, len(changes))
-    return len(changes)
 
 
 @dataclass

@@ -19,6 +19,24 @@ class GameType(models.TextChoices):
 ONE_GAME_TYPES = frozenset({GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED})
 
 
+class GameSessionQuerySet(models.QuerySet["GameSession"]):
+    """The one way to say "open" and "current" (DESIGN.md, "Session")."""
+
+    def open(self) -> GameSessionQuerySet:
+        """Sessions still open (at most one: constraint game_session_one_open)."""
+        return self.filter(closing_time__isnull=True)
+
+    def closed(self) -> GameSessionQuerySet:
+        return self.filter(closing_time__isnull=False)
+
+    def current(self) -> GameSession | None:
+        """Return the current session: the open one, else the most recently closed one, else None.
+
+        This is the session the game sees in SSM. Chain it after `select_for_update()` to lock it.
+        """
+        return self.order_by(F("closing_time").desc(nulls_first=True), "-pk").first()
+
+
 class GameSession(models.Model):
     """A session a manager opened; players take seats and stream snapshots while it is open."""
 
@@ -38,6 +56,8 @@ class GameSession(models.Model):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = GameSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opening_time"]
@@ -82,6 +102,17 @@ class SeatState(models.TextChoices):
     FINISHED = "FINISHED", "Finished"
 
 
+class SeatQuerySet(models.QuerySet["Seat"]):
+    def of_session(self, session: GameSession) -> SeatQuerySet:
+        return self.filter(session=session)
+
+    def of_player(self, nickname: str) -> SeatQuerySet:
+        return self.filter(nickname=nickname)
+
+    def playing(self) -> SeatQuerySet:
+        return self.filter(state=SeatState.PLAYING)
+
+
 class Seat(models.Model):
     """One player's place in one session: playing now, or finished their game."""
 
@@ -91,6 +122,8 @@ class Seat(models.Model):
     games_played = models.PositiveIntegerField(default=1)
     allocated_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SeatQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "nickname"]

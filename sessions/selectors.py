@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 
@@ -22,9 +22,7 @@ def session_map(*, session_ids: Iterable[str]) -> dict[str, GameSession]:
 
 def session_current() -> GameSession | None:
     """Return the current session: the open one, else the most recently closed one, else None."""
-    # At most one session is open (constraint game_session_one_open), so "open first, then the
-    # newest" is the session the game sees in SSM.
-    return GameSession.objects.order_by(F("closing_time").desc(nulls_first=True), "-pk").first()
+    return GameSession.objects.current()
 
 
 def js_time(moment: datetime) -> str:
@@ -64,7 +62,7 @@ def session_document_json(*, session: GameSession | None) -> str:
 
 def seat_map(*, session: GameSession) -> dict[str, Any]:
     """Return who is playing, who finished and how many seats are free in `session`."""
-    seats = list(Seat.objects.filter(session=session).order_by("nickname").values_list("nickname", "state"))
+    seats = list(Seat.objects.of_session(session).order_by("nickname").values_list("nickname", "state"))
     playing = [name for name, state in seats if state == SeatState.PLAYING]
     finished = [name for name, state in seats if state == SeatState.FINISHED]
     return {
@@ -92,9 +90,9 @@ def session_list(
     """Return the sessions matching every filter given: state "open"/"closed", game type, opened in [from, to)."""
     sessions = GameSession.objects.all()
     if state == "open":
-        sessions = sessions.filter(closing_time__isnull=True)
+        sessions = sessions.open()
     elif state == "closed":
-        sessions = sessions.filter(closing_time__isnull=False)
+        sessions = sessions.closed()
     elif state is not None:
         raise ValueError(f"unknown session state {state!r}")
     if game_type is not None:

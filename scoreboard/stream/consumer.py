@@ -16,7 +16,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from scoreboard.models import ShardLease
+from scoreboard.ranking import ranking_recover
 from scoreboard.stream.leases import (
+    Fence,
+    LeaseLost,
     heartbeat_beat,
     lease_acquire,
     lease_checkpoint,
@@ -26,8 +29,6 @@ from scoreboard.stream.leases import (
 )
 from scoreboard.stream.persist import (
     BatchOutcome,
-    Fence,
-    LeaseLost,
     RoutedBatch,
     StreamRecord,
     batch_persist,
@@ -190,8 +191,6 @@ def shard_drain(
     limit: int | None = None,
 ) -> DrainSummary:
     """Hold the shard's lease for up to `seconds` and persist everything that arrives on it."""
-    from scoreboard.services import ranking_recover
-
     summary = DrainSummary(shard_id=shard_id)
     fence = lease_acquire(stream_name=stream_name, shard_id=shard_id, owner=owner)
     if fence is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,7 +13,21 @@ from django.db import connection
 from django.utils import timezone
 
 from scoreboard.models import ShardLease, WorkerHeartbeat
-from scoreboard.stream.persist import Fence
+
+
+class LeaseLost(Exception):
+    """The shard's lease is no longer ours (taken over or released): the batch was not committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The lease a batch is committed under: its row, its counter at acquisition and our name."""
+
+    lease_pk: int
+    counter: int
+    owner: str
+    stream_name: str
+    shard_id: str
 
 
 def worker_name() -> str:

@@ -20,7 +20,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoreboard.models import DeadLetter
-from scoreboard.ranking import RankingChange, rank_key, ranking_pending_clear, ranking_pending_set
+from scoreboard.ranking import (
+    RankingChange,
+    rank_key,
+    ranking_pending_clear,
+    ranking_pending_set,
+    ranking_sync,
+    redis_client,
+)
+from scoreboard.stream.leases import Fence, LeaseLost
 from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse
 from sessions.models import GameSession
 from sessions.selectors import session_map
@@ -29,21 +37,6 @@ from sessions.services import seats_release_finished
 logger = logging.getLogger(__name__)
 
 DETAIL_CHARS = 300
-
-
-class LeaseLost(Exception):
-    """The shard's lease is no longer ours (taken over or released): the batch was not committed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fence:
-    """The lease a batch is committed under: its row, its counter at acquisition and our name."""
-
-    lease_pk: int
-    counter: int
-    owner: str
-    stream_name: str
-    shard_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,8 +424,6 @@ def live_channel(session_id: str) -> str:
 
 def live_publish(*, messages: Iterable[tuple[str, list[str]]]) -> None:
     """Publish the changed players of each session (after commit; a lost message costs one refresh)."""
-    from scoreboard.ranking import redis_client
-
     try:
         pipe = redis_client().pipeline(transaction=False)
         for session_id, nicknames in messages:
@@ -445,8 +436,6 @@ def live_publish(*, messages: Iterable[tuple[str, list[str]]]) -> None:
 def ranking_after_commit(*, changes: list[RankingChange], stream_name: str, shard_id: str) -> None:
     if not changes:
         return
-    from scoreboard.services import ranking_sync
-
     players = [(change.session_pk, change.nickname) for change in changes]
     # Before the commit: if we die between commit and the Redis update, the next lease holder
     # finds this key and re-applies these players from PostgreSQL.

@@ -82,7 +82,7 @@ def session_open(
     session_id = (session_id or "").strip()
 
     publication_lock()
-    open_session = GameSession.objects.filter(closing_time__isnull=True).first()
+    open_session = GameSession.objects.open().first()
     if open_session is not None:
         raise SessionError(f"Session {open_session.session_id} is still open; close it first.")
     opening = _now()
@@ -161,5 +161,5 @@ def session_close(*, manager: Any, session: GameSession) -> GameSession:
 def sessions_close_expired() -> list[str]:
     """Close the time-constrained sessions whose time is up, at their deadline; return their ids."""
     publication_lock()
-    expired = GameSession.objects.select_for_update().filter(closing_time__isnull=True, closes_at__lte=timezone.now())
+    expired = GameSession.objects.select_for_update().open().filter(closes_at__lte=timezone.now())
     return [_close(actor=None, session=session, action="session.close_timed").session_id for session in expired]

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alienportal.aws import aws_client
+from alienportal.celery import task_queue
 from sessions.models import SessionPublication
 from sessions.selectors import publication_get, session_current, session_document_json
 from sessions.services.errors import SessionPublishBusy, SessionPublishFailed
@@ -58,10 +59,8 @@ def publication_changed() -> None:
 
 def session_publish_queue() -> None:
     """Queue a publish task (a failure to queue is logged: the beat sweep will publish anyway)."""
-    from sessions.tasks import session_publish_task
-
     try:
-        session_publish_task.delay()
+        task_queue("sessions.tasks.session_publish_task")
     except Exception:  # the broker being down must not undo a committed session change
         logger.exception("session.publish_queue_failed")
 

@@ -39,13 +39,7 @@ class SeatOutcome:
 def _session_locked(*, session_id: str | None) -> GameSession:
     """Return the named session, or the current one, with its row locked; refuse when there is none."""
     sessions = GameSession.objects.select_for_update()
-    if session_id is not None:
-        session = sessions.filter(session_id=session_id).first()
-    else:
-        # The current session as the game sees it: the open one, else the most recently closed.
-        session = sessions.filter(closing_time__isnull=True).first()
-        if session is None:
-            session = sessions.order_by("-closing_time", "-pk").first()
+    session = sessions.current() if session_id is None else sessions.filter(session_id=session_id).first()
     if session is None:
         raise SeatRefused(NO_SESSION)
     return session
@@ -63,7 +57,7 @@ def seat_allocate(*, session_id: str | None = None, nickname: str) -> SeatOutcom
     now = timezone.now()
     if not session.accepts_players_at(now):
         raise SeatRefused(SESSION_CLOSED)
-    seat = Seat.objects.filter(session=session, nickname=nickname).first()
+    seat = Seat.objects.of_session(session).of_player(nickname).first()
     if seat is not None and seat.state == SeatState.PLAYING:
         return SeatOutcome(KEEP_PLAYING, changed=False)
     if seat is not None and session.game_type in ONE_GAME_TYPES:
@@ -84,8 +78,11 @@ def seat_allocate(*, session_id: str | None = None, nickname: str) -> SeatOutcom
 
 def _finish(*, session: GameSession, nicknames: list[str]) -> int:
     """Mark the PLAYING seats of `nicknames` finished and free them; the session row must be locked."""
-    released = Seat.objects.filter(session=session, nickname__in=nicknames, state=SeatState.PLAYING).update(
-        state=SeatState.FINISHED, finished_at=timezone.now()
+    released = (
+        Seat.objects.of_session(session)
+        .playing()
+        .filter(nickname__in=nicknames)
+        .update(state=SeatState.FINISHED, finished_at=timezone.now())
     )
     if released:
         GameSession.objects.filter(pk=session.pk).update(occupied_seats=F("occupied_seats") - released)
@@ -134,10 +131,10 @@ def seat_release(*, actor: Any, session: GameSession, nickname: str) -> bool:
     Returns whether a seat was freed. Like a finished game, the player counts as having played.
     """
     GameSession.objects.select_for_update().filter(pk=session.pk).first()
-    before = Seat.objects.filter(session=session, nickname=nickname).first()
+    before = Seat.objects.of_session(session).of_player(nickname).first()
     released = _finish(session=session, nicknames=[nickname]) > 0
     if released:
-        after = Seat.objects.get(session=session, nickname=nickname)
+        after = Seat.objects.of_session(session).of_player(nickname).get()
         audit_record(
             actor=actor, action="seat.release", target=after, before=_seat_state(before), after=_seat_state(after)
         )

@@ -375,8 +375,8 @@ def end_to_end(seconds: float, rate: int = 1000) -> dict[str, Any]:
 
 def rankings(standings: int, iterations: int = 2000) -> dict[str, Any]:
     """Top 10 and a player's rank in one session of `standings` players, timed through the selectors."""
+    from scoreboard.ranking import ranking_rebuild
     from scoreboard.selectors import ranking_player_rank, ranking_top
-    from scoreboard.services import ranking_rebuild
 
     session, _ = reset()
     started = time.perf_counter()

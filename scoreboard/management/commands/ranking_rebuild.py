@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoreboard.services import ranking_rebuild
+from scoreboard.ranking import ranking_rebuild
 from sessions.models import GameSession
 
 

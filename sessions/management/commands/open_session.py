@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        already_open = GameSession.objects.filter(closing_time__isnull=True).first()
+        already_open = GameSession.objects.open().first()
         if already_open is not None and options["reuse_open"]:
             self.stdout.write(already_open.session_id)
             return

@@ -1,0 +1,44 @@
+""""Open" and "current" mean one thing everywhere: the querysets every lookup of a session uses."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+from sessions.models import GameSession, GameType, Seat
+from sessions.selectors import session_current
+from sessions.services import seat_allocate, seat_deallocate, session_close, session_open
+
+pytestmark = pytest.mark.django_db
+
+
+def test_current_is_the_open_session_else_the_latest_closed_else_none(manager: User) -> None:
+    assert GameSession.objects.current() is None
+    first = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="First")
+    assert list(GameSession.objects.open()) == [first]
+    assert GameSession.objects.current() == first
+    session_close(manager=manager, session=first)
+    assert not GameSession.objects.open().exists()
+    assert GameSession.objects.current() == first  # the most recently closed one
+    second = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Second")
+    session_close(manager=manager, session=second)
+    assert GameSession.objects.current() == second
+    third = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Third")
+    # The open session wins even over a session closed later than it opened.
+    assert GameSession.objects.current() == third == session_current()
+    assert set(GameSession.objects.closed()) == {first, second}
+
+
+def test_seats_of_a_session_and_of_a_player(manager: User) -> None:
+    first = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="First")
+    seat_allocate(nickname="ann")
+    seat_allocate(nickname="bob")
+    seat_deallocate(nickname="bob")
+    session_close(manager=manager, session=first)
+    second = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Second")
+    seat_allocate(nickname="ann")
+
+    assert sorted(Seat.objects.of_session(first).values_list("nickname", flat=True)) == ["ann", "bob"]
+    assert list(Seat.objects.of_session(first).playing().values_list("nickname", flat=True)) == ["ann"]
+    assert {seat.session for seat in Seat.objects.of_player("ann")} == {first, second}
+    assert Seat.objects.of_session(second).of_player("bob").first() is None
