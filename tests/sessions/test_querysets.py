@@ -1,4 +1,4 @@
-""""Open" and "current" mean one thing everywhere: the querysets every lookup of a session uses."""
+"""Open and current sessions mean one thing everywhere: the querysets every lookup of a session uses."""
 
 from __future__ import annotations
 
