@@ -182,6 +182,7 @@ def _ensure_bucket(result: ProvisioningResult, plan: _Plan, undo: _Undo) -> None
     result.bucket = bucket
     if plan.bucket_exists:
         result.existing.append(f"s3 bucket {bucket}")
+        archive_lifecycle_ensure(s3, bucket, result)
         return
     kwargs: dict[str, Any] = {"Bucket": bucket}
     if settings.AWS_REGION != "us-east-1":
@@ -198,6 +199,30 @@ def _ensure_bucket(result: ProvisioningResult, plan: _Plan, undo: _Undo) -> None
         },
     )
     result.created.append(f"s3 bucket {bucket}")
+    archive_lifecycle_ensure(s3, bucket, result)
+
+
+def archive_lifecycle_ensure(s3: Any, bucket: str, result: ProvisioningResult) -> None:
+    """Expire raw archive objects after ARCHIVE_EXPIRATION_DAYS (0: keep them; an existing rule is left)."""
+    days = settings.ARCHIVE_EXPIRATION_DAYS
+    if not days:
+        return
+    # One rule of ours, by id: re-provisioning replaces it rather than stacking rules.
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "alienportal-raw-archive-expiration",
+                    "Filter": {"Prefix": settings.ARCHIVE_PREFIX},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": days},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                }
+            ]
+        },
+    )
+    result.created.append(f"s3 lifecycle rule on {bucket}: expire after {days} days")
 
 
 def _ensure_parameter(result: ProvisioningResult, plan: _Plan, undo: _Undo) -> None:

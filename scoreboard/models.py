@@ -90,6 +90,13 @@ class Standing(models.Model):
         return f"{self.nickname}@{self.session_id}: {self.score}"
 
 
+class LeaseConsumer(models.TextChoices):
+    """Who reads the shard under a lease: each consumer keeps its own lease and checkpoint."""
+
+    DRAIN = "drain", "drain"
+    ARCHIVE = "archive", "archive"
+
+
 class ShardLease(models.Model):
     """Who drains a shard, until when, and how far: the checkpoint is committed with each batch.
 
@@ -99,6 +106,8 @@ class ShardLease(models.Model):
 
     stream_name = models.CharField(max_length=128)
     shard_id = models.CharField(max_length=128)
+    # Like two Kinesis applications on one stream: the archive reads every shard at its own pace.
+    consumer = models.CharField(max_length=16, choices=LeaseConsumer.choices, default=LeaseConsumer.DRAIN)
     parent_shard_ids = models.JSONField(default=list, blank=True)
     starting_sequence_number = SequenceNumberField(null=True, blank=True)
     ending_sequence_number = SequenceNumberField(null=True, blank=True)
@@ -112,12 +121,14 @@ class ShardLease(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["stream_name", "shard_id"], name="shard_lease_one_per_shard"),
+            models.UniqueConstraint(
+                fields=["stream_name", "shard_id", "consumer"], name="shard_lease_one_per_shard_and_consumer"
+            ),
         ]
-        ordering = ["stream_name", "shard_id"]
+        ordering = ["stream_name", "shard_id", "consumer"]
 
     def __str__(self) -> str:
-        return f"{self.stream_name}/{self.shard_id} ({self.owner or 'free'})"
+        return f"{self.stream_name}/{self.shard_id} {self.consumer} ({self.owner or 'free'})"
 
 
 class ShardMetrics(models.Model):

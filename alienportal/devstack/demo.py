@@ -98,6 +98,13 @@ def main() -> None:
             cwd=str(ROOT),
             env=env,
         )
+        manager.add_process(
+            "archive",  # the raw archive's own queue: one slot per shard (scoreboard.archive)
+            f"{BIN / 'celery'} -A alienportal worker -Q archive --loglevel INFO -n archive@%h "
+            f"--concurrency {os.environ.get('KINESIS_SHARD_COUNT', '2')}",
+            cwd=str(ROOT),
+            env=env,
+        )
         manager.add_process("beat", f"{BIN / 'celery'} -A alienportal beat --loglevel INFO", cwd=str(ROOT), env=env)
         manager.add_process(
             "web", f"{PYTHON} manage.py runserver 127.0.0.1:{web_port} --noreload", cwd=str(ROOT), env=env

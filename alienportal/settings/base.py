@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     # Label `game_sessions`: django.contrib.sessions owns `sessions` (see DESIGN.md).
     "sessions.apps.GameSessionsConfig",
     "scoreboard.apps.ScoreboardConfig",
+    "scoreboard.archive.apps.ArchiveConfig",
     "reports.apps.ReportsConfig",
     "support.apps.SupportConfig",
 ]
@@ -247,6 +248,22 @@ STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one dr
 PIPELINE_SAMPLE_SECONDS = env.float("PIPELINE_SAMPLE_SECONDS", default=10.0)
 PIPELINE_THROUGHPUT_SECONDS = env.float("PIPELINE_THROUGHPUT_SECONDS", default=60.0)
 
+# --- Raw archive (scoreboard.archive) -------------------------------------------------------
+# Every record read from the stream goes to S3 in Firehose's layout, by a consumer of its own
+# (own lease and checkpoint per shard, own queue). Turn it off when a real Firehose already
+# archives the stream; replay reads a Firehose's objects as well as ours.
+ARCHIVE_CONSUMER_ENABLED = env.bool("ARCHIVE_CONSUMER_ENABLED", default=True)
+ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="")  # Firehose's default: none, keys start YYYY/
+ARCHIVE_BUFFER_BYTES = env.int("ARCHIVE_BUFFER_BYTES", default=5 * 1024 * 1024)  # Firehose: 5 MiB
+ARCHIVE_BUFFER_SECONDS = env.float("ARCHIVE_BUFFER_SECONDS", default=300.0)  # Firehose: 300 s
+ARCHIVE_BATCH_LIMIT = env.int("ARCHIVE_BATCH_LIMIT", default=10_000)  # GetRecords Limit
+ARCHIVE_TASK_SECONDS = env.float("ARCHIVE_TASK_SECONDS", default=60.0)  # one archive task's time on a shard
+# Score events older than this many days are deleted (standings, summaries, tickets and the
+# audit log are kept); 0 keeps them forever.
+SCORE_EVENT_RETENTION_DAYS = env.int("SCORE_EVENT_RETENTION_DAYS", default=90)
+# Provisioning puts an S3 lifecycle rule expiring archive objects after this many days; 0: none.
+ARCHIVE_EXPIRATION_DAYS = env.int("ARCHIVE_EXPIRATION_DAYS", default=0)
+
 # --- Game API CORS --------------------------------------------------------------------------
 # The game runs in players' browsers on another origin (the original served it from CloudFront
 # and its API Gateway answered `Access-Control-Allow-Origin: *`). Only the game API (/v1/) is
@@ -292,9 +309,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PIPELINE_SAMPLE_SECONDS,
         "options": {"expires": PIPELINE_SAMPLE_SECONDS},
     },
+    # --- scoreboard.archive
+    "archive-shards-sync": {
+        "task": "scoreboard.archive.tasks.archive_shards_sync",
+        "schedule": STREAM_SYNC_SECONDS,
+        "options": {"expires": STREAM_SYNC_SECONDS},
+    },
+    "score-events-prune": {"task": "scoreboard.archive.tasks.score_events_prune_task", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {
     # Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one
     # worker slot per shard) keeps them from starving every other task.
     "scoreboard.tasks.stream_shard_drain": {"queue": "stream"},
+    # The archive consumer's tasks hold slots the same way: a queue of their own ("archive"), so
+    # the archive never delays the drain; replays a manager asks for run there too.
+    "scoreboard.archive.tasks.archive_shard_run": {"queue": "archive"},
+    "scoreboard.archive.tasks.archive_replay_task": {"queue": "archive"},
 }

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from scoreboard.models import ShardLease, WorkerHeartbeat
+from scoreboard.models import LeaseConsumer, ShardLease, WorkerHeartbeat
 
 
 class LeaseLost(Exception):
@@ -35,7 +35,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def lease_acquire(*, stream_name: str, shard_id: str, owner: str, seconds: float | None = None) -> Fence | None:
+def lease_acquire(
+    *,
+    stream_name: str,
+    shard_id: str,
+    owner: str,
+    seconds: float | None = None,
+    consumer: str = LeaseConsumer.DRAIN,
+) -> Fence | None:
     """Take the shard's lease if it is free or expired; return the fence, or None if someone holds it.
 
     The conditional UPDATE is atomic: of two workers racing, the second re-checks the row after
@@ -46,10 +53,10 @@ def lease_acquire(*, stream_name: str, shard_id: str, owner: str, seconds: float
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE scoreboard_shardlease SET owner = %s, counter = counter + 1, expires_at = %s"
-            " WHERE stream_name = %s AND shard_id = %s AND finished = %s"
+            " WHERE stream_name = %s AND shard_id = %s AND consumer = %s AND finished = %s"
             " AND (owner = '' OR expires_at IS NULL OR expires_at < %s)"
             " RETURNING id, counter",
-            [owner, now + ttl, stream_name, shard_id, False, now],
+            [owner, now + ttl, stream_name, shard_id, str(consumer), False, now],
         )
         row = cursor.fetchone()
     if row is None:

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from scoreboard.models import ShardLease, ShardMetrics
+from scoreboard.models import LeaseConsumer, ShardLease, ShardMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +22,9 @@ def shards_list(*, kinesis: Any, stream_name: str) -> list[dict[str, Any]]:
     return shards
 
 
-def shards_sync(*, kinesis: Any, stream_name: str) -> list[ShardLease]:
+def shards_sync(*, kinesis: Any, stream_name: str, consumer: str = LeaseConsumer.DRAIN) -> list[ShardLease]:
     """Create a lease for every new shard and record which shards closed; return all leases."""
-    known = {lease.shard_id: lease for lease in ShardLease.objects.filter(stream_name=stream_name)}
+    known = {lease.shard_id: lease for lease in ShardLease.objects.filter(stream_name=stream_name, consumer=consumer)}
     for shard in shards_list(kinesis=kinesis, stream_name=stream_name):
         shard_id = shard["ShardId"]
         parents = [shard[key] for key in ("ParentShardId", "AdjacentParentShardId") if shard.get(key)]
@@ -35,6 +35,7 @@ def shards_sync(*, kinesis: Any, stream_name: str) -> list[ShardLease]:
             lease, _ = ShardLease.objects.get_or_create(
                 stream_name=stream_name,
                 shard_id=shard_id,
+                consumer=consumer,
                 defaults={
                     "parent_shard_ids": parents,
                     "starting_sequence_number": numbers.get("StartingSequenceNumber"),
@@ -43,7 +44,9 @@ def shards_sync(*, kinesis: Any, stream_name: str) -> list[ShardLease]:
             )
             ShardMetrics.objects.get_or_create(lease=lease)
             known[shard_id] = lease
-            logger.info("shard_discovered stream=%s shard=%s parents=%s", stream_name, shard_id, parents)
+            logger.info(
+                "shard_discovered stream=%s shard=%s consumer=%s parents=%s", stream_name, shard_id, consumer, parents
+            )
         elif ending is not None and lease.ending_sequence_number is None:
             # The shard closed (split or merge): it is read to this number, then its children start.
             ShardLease.objects.filter(pk=lease.pk).update(ending_sequence_number=ending)

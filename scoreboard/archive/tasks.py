@@ -1,0 +1,51 @@
+"""Celery tasks of the raw archive: beat starts an archive task per free shard; replay and retention."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from alienportal.aws import aws_client
+from scoreboard.archive.consumer import shard_archive
+from scoreboard.archive.retention import score_events_prune
+from scoreboard.models import LeaseConsumer
+from scoreboard.stream.leases import worker_name
+from scoreboard.stream.shards import shards_sync, shards_unclaimed
+
+
+@shared_task(ignore_result=True)
+def archive_shards_sync() -> list[str]:
+    """Discover shards for the archive consumer and queue an archive task for each one nobody holds."""
+    if not settings.ARCHIVE_CONSUMER_ENABLED:
+        return []
+    leases = shards_sync(
+        kinesis=aws_client("kinesis"), stream_name=settings.KINESIS_STREAM_NAME, consumer=LeaseConsumer.ARCHIVE
+    )
+    started = [lease.shard_id for lease in shards_unclaimed(leases=leases, now=timezone.now())]
+    for shard_id in started:
+        archive_shard_run.delay(shard_id)
+    return started
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def archive_shard_run(shard_id: str) -> None:
+    """Archive one shard for a while, then hand it on to the next archive task."""
+    if not settings.ARCHIVE_CONSUMER_ENABLED:
+        return
+    summary = shard_archive(
+        kinesis=aws_client("kinesis"),
+        s3=aws_client("s3"),
+        stream_name=settings.KINESIS_STREAM_NAME,
+        shard_id=shard_id,
+        owner=worker_name(),
+        seconds=settings.ARCHIVE_TASK_SECONDS,
+    )
+    if summary.acquired and not summary.finished and not summary.lease_lost:
+        archive_shard_run.delay(shard_id)
+
+
+@shared_task(ignore_result=True)
+def score_events_prune_task() -> int:
+    """Delete score events past their retention (SCORE_EVENT_RETENTION_DAYS)."""
+    return score_events_prune()

@@ -1,0 +1,104 @@
+"""Fixtures of the archive tests: a stream of their own, an S3 of their own that can go away."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from django.conf import settings
+
+from alienportal.aws import aws_client
+from alienportal.devstack.services import ChildService, moto_start
+from scoreboard.archive.consumer import shard_archive
+from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, records_decode
+from scoreboard.models import LeaseConsumer
+from scoreboard.stream.shards import shards_drainable, shards_sync
+
+LOG_DIR = Path(__file__).resolve().parents[3] / "var" / "test-logs"
+
+
+@pytest.fixture
+def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
+    name = f"archive-{datetime.now(UTC):%H%M%S%f}"
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    return name
+
+
+class OwnS3:
+    """A moto server of the test's own for S3; `freeze` makes it stop answering, `thaw` resumes it."""
+
+    def __init__(self, server: ChildService):
+        self.server = server
+        # Short timeouts and no retries of its own: the archive consumer's back-off is under test.
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=server.url,
+            region_name=settings.AWS_REGION,
+            config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        self.bucket = "archive-test"
+        self.client.create_bucket(Bucket=self.bucket)
+
+    def freeze(self) -> None:
+        assert self.server.process is not None
+        os.kill(self.server.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.server.process is not None
+        os.kill(self.server.process.pid, signal.SIGCONT)
+
+    def objects(self, prefix: str = "") -> dict[str, dict[str, Any]]:
+        """Every object under `prefix`: key -> {"body", "metadata"}."""
+        result: dict[str, dict[str, Any]] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                got = self.client.get_object(Bucket=self.bucket, Key=item["Key"])
+                result[item["Key"]] = {"body": got["Body"].read(), "metadata": got.get("Metadata", {})}
+        return result
+
+    def archived_records(self) -> list[ArchivedRecord]:
+        records: list[ArchivedRecord] = []
+        for item in self.objects().values():
+            assert item["metadata"].get(FORMAT_METADATA_KEY) == FORMAT_JSONL
+            records.extend(records_decode(item["body"]))
+        return records
+
+
+@pytest.fixture
+def own_s3() -> Iterator[OwnS3]:
+    server = moto_start(log_dir=LOG_DIR)
+    s3 = OwnS3(server)
+    yield s3
+    s3.thaw()  # a frozen process ignores SIGTERM until it runs again
+    server.stop()
+
+
+@pytest.fixture
+def archive_all(own_s3: OwnS3) -> Callable[..., None]:
+    """Run the archive consumer over every shard of `stream` once, for `seconds` each."""
+
+    def run(stream: str, seconds: float = 2.0, s3: Any = None) -> None:
+        kinesis = aws_client("kinesis")
+        leases = shards_sync(kinesis=kinesis, stream_name=stream, consumer=LeaseConsumer.ARCHIVE)
+        for lease in shards_drainable(leases=leases):
+            shard_archive(
+                kinesis=kinesis,
+                s3=s3 or own_s3.client,
+                stream_name=stream,
+                shard_id=lease.shard_id,
+                owner="test-archive",
+                seconds=seconds,
+                bucket=own_s3.bucket,
+                prefix="raw/",
+            )
+
+    return run
