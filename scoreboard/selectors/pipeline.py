@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from scoreboard.models import ShardLease, ShardMetricsSample
+from scoreboard.models import LeaseConsumer, ShardLease, ShardMetricsSample
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,12 @@ def pipeline_shard_figures(*, now: datetime, stream_name: str | None = None) -> 
     """Return each shard's figures as of `now`, throughput measured against the sample one window back."""
     window = timedelta(seconds=settings.PIPELINE_THROUGHPUT_SECONDS)
     samples = ShardMetricsSample.objects.filter(lease=OuterRef("pk"), taken_at__lte=now)
-    leases = ShardLease.objects.select_related("metrics").order_by("stream_name", "shard_id")
+    # The drain's leases: the archive consumer's have their own selector (scoreboard.archive.selectors).
+    leases = (
+        ShardLease.objects.filter(consumer=LeaseConsumer.DRAIN)
+        .select_related("metrics")
+        .order_by("stream_name", "shard_id")
+    )
     if stream_name is not None:
         leases = leases.filter(stream_name=stream_name)
     # The newest sample at least one window old; while none is that old yet, the oldest there is.

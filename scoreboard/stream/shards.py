@@ -42,7 +42,8 @@ def shards_sync(*, kinesis: Any, stream_name: str, consumer: str = LeaseConsumer
                     "ending_sequence_number": ending,
                 },
             )
-            ShardMetrics.objects.get_or_create(lease=lease)
+            if consumer == LeaseConsumer.DRAIN:  # the archive keeps its figures in ArchiveShardState
+                ShardMetrics.objects.get_or_create(lease=lease)
             known[shard_id] = lease
             logger.info(
                 "shard_discovered stream=%s shard=%s consumer=%s parents=%s", stream_name, shard_id, consumer, parents
