@@ -25,9 +25,8 @@ from django.utils import timezone
 from scoreboard.archive.models import ArchiveShardState
 from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, object_key, records_encode
 from scoreboard.models import LeaseConsumer, ShardLease
-from scoreboard.stream.consumer import ITERATOR_ERRORS, THROTTLE_ERRORS, ShardReader
-from scoreboard.stream.leases import lease_acquire, lease_checkpoint, lease_finish, lease_release
-from scoreboard.stream.leases import Fence, LeaseLost
+from scoreboard.stream.consumer import ITERATOR_ERRORS, ShardReader
+from scoreboard.stream.leases import Fence, LeaseLost, lease_acquire, lease_checkpoint, lease_finish, lease_release
 
 logger = logging.getLogger(__name__)
 
@@ -278,15 +277,19 @@ def shard_archive(
                 last_measure = now_mono
             try:
                 response = reader.read()
+            except BotoCoreError as error:  # Kinesis unreachable: read() backed off
+                logger.warning("archive_kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
+                continue
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                if code in THROTTLE_ERRORS:
-                    continue
                 if code in ITERATOR_ERRORS or reader.iterator is None:
                     # After what we hold, so nothing is buffered twice.
-                    reader.open(checkpoint=buffer.last_sequence() or checkpoint)
+                    last = buffer.last_sequence()
+                    reader.open(checkpoint=last if last is not None else checkpoint)
                     continue
-                raise
+                # Throttled (the read budget is shared with the drain) or Kinesis failing: read() backed off.
+                logger.warning("archive_get_records_failed shard=%s code=%s", shard_id, code)
+                continue
             summary.calls += 1
             millis = response.get("MillisBehindLatest")
             records = _archived(shard_id, response)
