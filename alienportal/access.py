@@ -33,6 +33,7 @@ class Capability(StrEnum):
     WORK_TICKETS = "work_tickets"
     CONFIGURE_SUPPORT = "configure_support"
     VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_COSTS = "view_costs"  # the cost and capacity dashboard: managers only
 
 
 # What the portal's pages offer; playing is the game's, not the portal's.

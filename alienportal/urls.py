@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from mozilla_django_oidc.views import OIDCLogoutView
 
 from alienportal.auth import views as auth_views
+from reports.dashboards.urls import dash_include
 
 urlpatterns = [
     # People sign in through the OIDC provider: the admin's own login and logout are replaced.
@@ -20,4 +21,7 @@ urlpatterns = [
     path("api/auth/", include("alienportal.auth.api_urls")),  # the caller's own identity
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Dashboards: the pages, and django-plotly-dash's routes (namespace the_django_plotly_dash).
+    path("reports/dashboards/dash/", dash_include),
+    path("reports/dashboards/", include("reports.dashboards.urls")),
 ]

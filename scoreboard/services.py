@@ -22,7 +22,11 @@ class ReplaySummary:
 
 
 def dead_letters_replay(
-    *, session_ids: Iterable[str] | None = None, reasons: Iterable[str] | None = None, limit: int = 10_000
+    *,
+    session_ids: Iterable[str] | None = None,
+    reasons: Iterable[str] | None = None,
+    pks: Iterable[int] | None = None,
+    limit: int = 10_000,
 ) -> ReplaySummary:
     """Route unreplayed dead letters again (e.g. once their session exists) and persist those that now pass.
 
@@ -35,6 +39,8 @@ def dead_letters_replay(
         query &= Q(session_id__in=list(session_ids))
     if reasons is not None:
         query &= Q(reason__in=list(reasons))
+    if pks is not None:  # the letters a manager picked in the admin
+        query &= Q(pk__in=list(pks))
     with transaction.atomic():
         letters = list(DeadLetter.objects.select_for_update(skip_locked=True).filter(query).order_by("pk")[:limit])
         summary.examined = len(letters)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 
@@ -102,3 +102,27 @@ def session_list(
     if opened_to is not None:
         sessions = sessions.filter(opening_time__lt=opened_to)
     return sessions
+
+
+def seat_counts(*, session: GameSession) -> dict[str, int]:
+    """Return how many seats are taken and free, and how many players are playing and finished (counted in the DB)."""
+    by_state = dict(
+        Seat.objects.filter(session=session).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    return {
+        "taken": session.occupied_seats,
+        "free": session.total_seats - session.occupied_seats,
+        "total": session.total_seats,
+        "playing": by_state.get(SeatState.PLAYING, 0),
+        "finished": by_state.get(SeatState.FINISHED, 0),
+    }
+
+
+def session_get(*, session_id: str) -> GameSession | None:
+    """Return the session with this game id, or None."""
+    return GameSession.objects.filter(session_id=session_id).first()
+
+
+def sessions_recent(*, limit: int = 50) -> list[GameSession]:
+    """Return the most recently opened sessions, newest first."""
+    return list(GameSession.objects.order_by("-opening_time", "-pk")[:limit])

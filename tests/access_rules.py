@@ -32,6 +32,15 @@ SIGN_IN = "sign-in"
 OPEN = "open"
 
 SAMPLE_KWARGS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "auth", "url": "no-such-page/"}
+# Dash routes (reports.dashboards) are checked with this app; tests/reports/dashboards check each
+# app's callbacks per role.
+DASH_KWARGS = {
+    "ident": "live_ranking",
+    "component": "dash",
+    "cpe2": "dash-renderer",
+    "resource": "dash_renderer.min.js",
+    "path": "style.css",
+}
 
 
 def sample_objects_create() -> None:
@@ -65,6 +74,12 @@ def sample_objects_create() -> None:
     session = session_open(manager=None, game_type=GameType.MULTIPLE_TRIALS)
     seat_allocate(nickname="sample-player")
     audit_record(actor=None, action="sample", target=session, before=None, after=None)
+
+    from scoreboard.models import DeadLetter, ShardLease, WorkerHeartbeat
+
+    ShardLease.objects.create(stream_name="sample-stream", shard_id="shardId-000000000000")
+    WorkerHeartbeat.objects.create(worker="sample-worker", beat_at=timezone.now(), started_at=timezone.now())
+    DeadLetter.objects.create(shard_id="shardId-000000000000", sequence_number=1, data=b"{", reason="malformed_json")
 
 
 @dataclass(frozen=True)
@@ -172,4 +187,11 @@ RULES: list[Rule] = [
     Rule("api/auth/me/", api(player_token=OPEN)),  # any verified caller may ask who it is
     Rule("api/schema/", api(player_token=OPEN)),
     Rule("api/docs/", api(player_token=OPEN)),
+    # Pipeline records (scoreboard): managers and support read; nobody adds, edits or deletes.
+    Rule("admin/scoreboard/*/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/scoreboard/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/scoreboard/*", page()),
+    # Dashboards (reports.dashboards): managers everything; support all but cost and capacity.
+    Rule("reports/dashboards/dash/app/<slug:ident>/*", page(), kwargs=DASH_KWARGS),
+    Rule("reports/dashboards/*", page()),
 ]

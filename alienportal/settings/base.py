@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "scoreboard.archive.apps.ArchiveConfig",
     "reports.apps.ReportsConfig",
     "support.apps.SupportConfig",
+    "django_plotly_dash.apps.DjangoPlotlyDashConfig",  # the dashboards (reports.dashboards)
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "alienportal.auth.middleware.PortalAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Fills the placeholders of the dashboards' `plotly_direct` pages with Dash's config and scripts.
+    "django_plotly_dash.middleware.BaseMiddleware",
 ]
 
 ROOT_URLCONF = "alienportal.urls"
@@ -136,6 +139,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # Dash's renderer, React and plotly.js from the installed packages (PLOTLY_DASH serve_locally).
+    "django_plotly_dash.finders.DashComponentFinder",
+]
 # Only deployments collect static files (production.py defaults it); in development runserver
 # serves them from the apps, and WhiteNoise would warn about a missing directory on every request.
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
@@ -325,4 +334,41 @@ CELERY_TASK_ROUTES = {
     # the archive never delays the drain; replays a manager asks for run there too.
     "scoreboard.archive.tasks.archive_shard_run": {"queue": "archive"},
     "scoreboard.archive.tasks.archive_replay_task": {"queue": "archive"},
+}
+
+# --- Dashboards (reports.dashboards, django-plotly-dash) ---------------------------------
+PLOTLY_DASH = {
+    # Every asset from our own static files, never a CDN (the production CSP allows only 'self').
+    "serve_locally": True,
+    # The HTTP "poke" endpoint (unauthenticated) and the "pipe" websocket consumer (accepts any
+    # socket, rebroadcasts any client message) are never routed: the live dashboard polls a
+    # cheap revision instead. http_poke_enabled=False also keeps the poke route out of
+    # django_plotly_dash.routing should anyone import it.
+    "http_poke_enabled": False,
+    # Every Dash view (page, layout, dependencies, callbacks, assets) goes through our capability check.
+    "view_decorator": "reports.dashboards.access.dash_view_guard",
+    "cache_arguments": False,
+}
+# How often the live ranking asks whether anything changed (ms). Put → on screen is this period
+# plus one callback plus the drain's own delay; 300 ms keeps p95 well under 1 s.
+DASHBOARD_LIVE_INTERVAL_MS = env.int("DASHBOARD_LIVE_INTERVAL_MS", default=300)
+DASHBOARD_HEALTH_INTERVAL_MS = env.int("DASHBOARD_HEALTH_INTERVAL_MS", default=2000)
+# Operations-health thresholds: (amber at, red at) — a value at or above "amber at" is amber. Lag in
+# ms behind the stream's tip (MillisBehindLatest); checkpoint and heartbeat ages in seconds (a
+# lease lasts 9 s, renewed every 3 s; beat re-assigns a free shard every 5 s); dead letters per
+# minute (mean of the last 5); Celery queue depth in messages; failed attempts of a pending SSM
+# publish (a pending publish is amber at least).
+HEALTH_THRESHOLDS = {
+    "lag_ms": (env.int("HEALTH_LAG_AMBER_MS", default=5_000), env.int("HEALTH_LAG_RED_MS", default=60_000)),
+    "checkpoint_age_s": (
+        env.int("HEALTH_CHECKPOINT_AMBER_S", default=30),
+        env.int("HEALTH_CHECKPOINT_RED_S", default=120),
+    ),
+    "heartbeat_age_s": (env.int("HEALTH_HEARTBEAT_AMBER_S", default=15), env.int("HEALTH_HEARTBEAT_RED_S", default=60)),
+    "dead_letters_per_min": (
+        env.int("HEALTH_DEAD_LETTERS_AMBER", default=1),
+        env.int("HEALTH_DEAD_LETTERS_RED", default=60),
+    ),
+    "queue_depth": (env.int("HEALTH_QUEUE_AMBER", default=100), env.int("HEALTH_QUEUE_RED", default=1_000)),
+    "ssm_failed_attempts": (env.int("HEALTH_SSM_FAILED_AMBER", default=1), env.int("HEALTH_SSM_FAILED_RED", default=3)),
 }

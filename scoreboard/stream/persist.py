@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from scoreboard.live import live_revision_key
 from scoreboard.models import DeadLetter
 from scoreboard.ranking import (
     RankingChange,
@@ -427,6 +428,7 @@ def live_publish(*, messages: Iterable[tuple[str, list[str]]]) -> None:
     try:
         pipe = redis_client().pipeline(transaction=False)
         for session_id, nicknames in messages:
+            pipe.incr(live_revision_key(session_id))  # what the live dashboards poll (scoreboard/live.py)
             pipe.publish(live_channel(session_id), json.dumps({"session_id": session_id, "nicknames": nicknames}))
         pipe.execute()
     except Exception:  # Redis down must never fail a committed batch

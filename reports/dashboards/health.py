@@ -1,0 +1,232 @@
+"""Operations health: per-shard lag, rates, checkpoints and leases; workers; dead letters; queues; SSM.
+
+Every signal is green / amber / red against settings.HEALTH_THRESHOLDS (classified by
+scoreboard.pipeline); the page title carries the worst state, so a background tab shows it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import ClientsideFunction, dcc, html
+from dash.dependencies import Input, Output
+from django.conf import settings
+from django_plotly_dash import DjangoDash
+
+from scoreboard.selectors.health import DEAD_LETTER_WINDOW_MINUTES, HealthState, PipelineHealth, pipeline_health
+
+APP_NAME = "ops_health"
+TITLE = "Operations health"
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="You are passing extra arguments", category=UserWarning)
+    app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
+
+
+def health_title(state: HealthState) -> str:
+    """Return the page title for the worst state, e.g. "RED · Operations health"."""
+    return f"{state.value.upper()} · {TITLE} | Alien Portal"
+
+
+def _badge(state: HealthState) -> Any:
+    return html.Span(state.value, className=f"state-badge state-{state.value}")
+
+
+def _cell(value: Any, state: HealthState | None = None) -> Any:
+    return html.Td(value, className=f"state-{state.value}" if state else "")
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} s"
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "—"
+    delta = (moment - now).total_seconds()
+    return f"in {delta:,.0f} s" if delta >= 0 else f"{-delta:,.0f} s ago"
+
+
+def dead_letter_figure(health: PipelineHealth) -> dict[str, Any]:
+    """Stacked bars: dead letters in each of the last minutes (zeros included), one colour per reason."""
+    last = health.at.replace(second=0, microsecond=0)
+    minutes = [last - timedelta(minutes=back) for back in range(DEAD_LETTER_WINDOW_MINUTES - 1, -1, -1)]
+    labels = [minute.strftime("%H:%M") for minute in minutes]
+    counts: dict[tuple[str, datetime], int] = {(row.reason, row.minute): row.count for row in health.dead_letters}
+    reasons = sorted({row.reason for row in health.dead_letters})
+    figure = go.Figure(
+        [go.Bar(name=reason, x=labels, y=[counts.get((reason, minute), 0) for minute in minutes]) for reason in reasons]
+    )
+    figure.update_layout(
+        barmode="stack",
+        uirevision="dead-letters",
+        height=260,
+        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        legend={"orientation": "h"},
+        xaxis={"title": "minute (UTC)", "type": "category", "categoryorder": "array", "categoryarray": labels},
+        showlegend=True,
+        yaxis={"title": "dead letters", "rangemode": "tozero"},
+        plot_bgcolor="#fff",
+        paper_bgcolor="#fff",
+    )
+    return figure.to_dict()
+
+
+def _table(headers: list[str], rows: list[Any], table_id: str) -> Any:
+    return html.Table(
+        id=table_id, className="health", children=[html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(rows)]
+    )
+
+
+app.layout = html.Div(
+    className="dashboard ops-health",
+    children=[
+        dcc.Interval(id="health-tick", interval=settings.DASHBOARD_HEALTH_INTERVAL_MS),
+        dcc.Store(id="page-title"),
+        html.Div(id="title-sink", hidden=True),
+        html.Div(id="health-body"),
+        html.H3("Dead letters per minute, by reason"),
+        dcc.Graph(id="dead-letter-chart", config={"displayModeBar": False}),
+        html.P(
+            className="note",
+            children=[
+                "Thresholds (amber at, red at) come from the HEALTH_THRESHOLDS setting. Dead letters are listed, "
+                "filtered and replayed in the admin; ",
+                html.A("open them", href="/admin/scoreboard/deadletter/"),
+                ".",
+            ],
+        ),
+    ],
+)
+
+# A function in our static dashboards.js, not inline code: the CSP allows no inline script.
+app.clientside_callback(
+    ClientsideFunction(namespace="dashboards", function_name="titleSet"),
+    Output("title-sink", "children"),
+    Input("page-title", "data"),
+)
+
+
+@app.callback(
+    Output("health-body", "children"),
+    Output("dead-letter-chart", "figure"),
+    Output("page-title", "data"),
+    Input("health-tick", "n_intervals"),
+)
+def health_refresh(_tick: int | None) -> tuple[Any, ...]:
+    """Read every health signal and show each with its state; the worst goes to the page title."""
+    health = pipeline_health()
+    now = health.at
+
+    summary = html.Div(
+        className="stats",
+        children=[
+            html.Div(
+                [html.Span("Overall", className="label"), html.Span(health.worst.value.upper(), className="value")],
+                id="overall-state",
+                className=f"state-{health.worst.value}",
+            ),
+            html.Div(
+                [
+                    html.Span("Dead letters / min (5 min)", className="label"),
+                    html.Span(f"{health.dead_letters_per_minute:,.1f}", className="value"),
+                ],
+                id="dead-letter-state",
+                className=f"state-{health.dead_letter_state.value}",
+            ),
+            *(
+                html.Div(
+                    [
+                        html.Span(f"Queue {name}", className="label"),
+                        html.Span("—" if depth is None else depth, className="value"),
+                    ],
+                    className=f"state-{health.queue_state.value} queue",
+                )
+                for name, depth in health.queues.items()
+            ),
+            html.Div(
+                [
+                    html.Span("SSM session", className="label"),
+                    html.Span("behind" if health.publication.pending else "published", className="value"),
+                ],
+                id="ssm-state",
+                className=f"state-{health.publication.state.value}",
+            ),
+        ],
+    )
+    shard_rows = [
+        html.Tr(
+            [
+                html.Td(state.shard.shard_id),
+                html.Td(_badge(state.state)),
+                _cell(
+                    "—" if state.shard.millis_behind_latest is None else f"{state.shard.millis_behind_latest:,}",
+                    state.lag,
+                ),
+                html.Td("—" if state.shard.records_per_second is None else f"{state.shard.records_per_second:,.0f}"),
+                html.Td(f"{state.shard.records_processed:,}"),
+                _cell(_seconds(state.checkpoint_age_s), state.checkpoint),
+                _cell(state.shard.owner or "free", state.lease),
+                _cell(_when(state.shard.lease_expires_at, now), state.lease),
+                _cell(_seconds(state.heartbeat_age_s), state.heartbeat),
+                html.Td("finished" if state.shard.finished else "open"),
+            ],
+            id=f"shard-{state.shard.shard_id}",
+            className=f"shard state-row-{state.state.value}",
+        )
+        for state in health.shards
+    ]
+    worker_rows = [
+        html.Tr(
+            [
+                html.Td(state.worker.worker),
+                html.Td(state.worker.shard_id),
+                _cell(_seconds(state.age_s), state.state),
+                html.Td(_when(state.worker.started_at, now)),
+            ],
+            className="worker",
+        )
+        for state in health.workers
+    ]
+    publication = health.publication
+    body = [
+        summary,
+        html.H3("Shards"),
+        _table(
+            [
+                "Shard",
+                "State",
+                "Behind latest (ms)",
+                "Processed/s (last minute)",
+                "Processed",
+                "Checkpoint age",
+                "Lease owner",
+                "Lease expires",
+                "Last heartbeat",
+                "Shard",
+            ],
+            shard_rows or [html.Tr(html.Td("No shard leases yet: the drain has not started.", colSpan=10))],
+            "shard-table",
+        ),
+        html.H3("Drain workers (heartbeats of the last 10 minutes)"),
+        _table(
+            ["Worker", "Shard", "Last heartbeat", "Started"],
+            worker_rows or [html.Tr(html.Td("No worker has beaten in the last 10 minutes.", colSpan=4))],
+            "worker-table",
+        ),
+        html.H3("SSM session parameter"),
+        html.P(
+            [
+                _badge(publication.state),
+                f" published {_when(publication.published_at, now)}; "
+                f"last attempt {_when(publication.last_attempt_at, now)}; "
+                f"failed attempts {publication.failed_attempts}",
+                f"; last error: {publication.last_error}" if publication.pending and publication.last_error else "",
+            ],
+            id="ssm-detail",
+        ),
+    ]
+    return body, dead_letter_figure(health), health_title(health.worst)

@@ -1,0 +1,78 @@
+"""Operations health: states against the thresholds, through the selector and the Dash callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from scoreboard.selectors.health import HealthState, pipeline_health
+from tests.conftest import portal_client
+from tests.reports.dashboards.conftest import dash_update
+from tests.reports.dashboards.health_state import dead_letters_inject, shard_inject
+
+pytestmark = pytest.mark.django_db
+
+HEALTH_OUTPUT = "..health-body.children...dead-letter-chart.figure...page-title.data.."
+
+
+def health_body() -> dict[str, Any]:
+    return {
+        "output": HEALTH_OUTPUT,
+        "outputs": [],
+        "inputs": [{"id": "health-tick", "property": "n_intervals", "value": 1}],
+        "state": [],
+    }
+
+
+def test_a_healthy_pipeline_is_green() -> None:
+    shard_inject("shardId-000000000000")
+    health = pipeline_health()
+    assert [shard.state for shard in health.shards] == [HealthState.GREEN]
+    assert health.worst == HealthState.GREEN
+
+
+@pytest.mark.parametrize(("lag_ms", "state"), [(0, "green"), (10_000, "amber"), (120_000, "red")])
+def test_a_backlog_turns_lag_amber_then_red(lag_ms: int, state: str) -> None:
+    shard_inject("shardId-000000000000", lag_ms=lag_ms, checkpoint_age_s=1)
+    shard = pipeline_health().shards[0]
+    assert shard.lag == state
+    assert pipeline_health().worst == state
+
+
+def test_a_stopped_worker_turns_its_shard_red() -> None:
+    shard_inject("shardId-000000000000", lag_ms=3_000, heartbeat_age_s=120, lease_left_s=-110, checkpoint_age_s=120)
+    shard = pipeline_health().shards[0]
+    assert (shard.heartbeat, shard.lease, shard.state) == (HealthState.RED, HealthState.RED, HealthState.RED)
+
+
+def test_dead_letters_per_minute_by_reason() -> None:
+    dead_letters_inject(300, reason="malformed_json")
+    dead_letters_inject(5, reason="unknown_session", shard_id="shardId-000000000001")
+    health = pipeline_health()
+    assert {(row.reason, row.count) for row in health.dead_letters} == {("malformed_json", 300), ("unknown_session", 5)}
+    assert health.dead_letters_per_minute == 61.0  # (300 + 5) / 5 minutes
+    assert health.dead_letter_state == HealthState.RED
+
+
+@pytest.mark.parametrize("role", ["manager", "support"])
+def test_the_callback_shows_the_states_and_titles_the_page_with_the_worst(role: str, request: Any) -> None:
+    shard_inject("shardId-000000000000")
+    shard_inject("shardId-000000000001", lag_ms=10_000)
+    answer = dash_update(portal_client(request.getfixturevalue(role)), "ops_health", health_body())
+    assert answer.status_code == 200
+    response = answer.json()["response"]
+    assert response["page-title"]["data"] == "AMBER · Operations health | Alien Portal"
+    assert "shardId-000000000001" in answer.content.decode()
+
+
+def test_strangers_and_players_are_refused_the_health_callbacks(player: Any) -> None:
+    assert dash_update(Client(), "ops_health", health_body()).status_code == 302
+    assert dash_update(portal_client(player), "ops_health", health_body()).status_code == 403
+
+
+def test_the_page_title_carries_the_worst_state(manager: Any) -> None:
+    shard_inject("shardId-000000000000", heartbeat_age_s=120, lease_left_s=-110)
+    page = portal_client(manager).get("/reports/dashboards/health/").content.decode()
+    assert "<title>RED · Operations health | Alien Portal</title>" in page

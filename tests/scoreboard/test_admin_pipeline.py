@@ -1,0 +1,101 @@
+"""The pipeline's admin pages: dead letters shown safely and replayed by managers; leases and heartbeats read-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from alienportal.access import Role
+from scoreboard.models import DeadLetter, ShardLease, Standing, WorkerHeartbeat
+from scoreboard.stream.persist import batch_persist
+from sessions.models import GameSession
+from tests.conftest import portal_client
+from tests.scoreboard.conftest import BASE_TIME, record
+from tests.sessions.conftest import user_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE = b'<script>alert("x")</script>\x00\xff\x1b[31m'
+
+
+@pytest.fixture
+def support() -> User:
+    return user_in(Role.SUPPORT, "sam-support")
+
+
+@pytest.fixture
+def manager() -> User:
+    return user_in(Role.MANAGERS, "mia-manager")
+
+
+def test_a_dead_letter_payload_is_shown_escaped_as_text_and_hex(manager: User, support: User) -> None:
+    letter = DeadLetter.objects.create(
+        shard_id="shardId-000000000000", sequence_number=7, data=HOSTILE, reason="malformed_json"
+    )
+    for user in (manager, support):
+        page = portal_client(user).get(f"/admin/scoreboard/deadletter/{letter.pk}/change/").content.decode()
+        assert "<script>alert" not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\\x00\\xff\\x1b[31m" in page
+        assert "00000000  3c 73 63 72 69 70 74 3e" in page  # "<script>" in hex
+
+
+def test_dead_letters_filter_by_reason_and_session(manager: User) -> None:
+    DeadLetter.objects.create(shard_id="s", sequence_number=1, data=b"{", reason="malformed_json")
+    DeadLetter.objects.create(shard_id="s", sequence_number=2, data=b"{}", reason="unknown_session", session_id="XGONE")
+    client = portal_client(manager)
+    by_reason = client.get("/admin/scoreboard/deadletter/?reason=unknown_session").content.decode()
+    assert "XGONE" in by_reason
+    assert "malformed_json</td>" not in by_reason
+    by_session = client.get("/admin/scoreboard/deadletter/?session_id=XGONE").content.decode()
+    assert "1 dead letter" in by_session
+
+
+def _unknown_session_letter(fence) -> DeadLetter:  # type: ignore[no-untyped-def]
+    batch_persist(fence=fence, records=[record(1, session_id="XLATE", nickname="ann", score=42)])
+    return DeadLetter.objects.get(session_id="XLATE")
+
+
+def test_a_manager_replays_selected_dead_letters_once_their_session_exists(manager: User, fence) -> None:  # type: ignore[no-untyped-def]
+    letter = _unknown_session_letter(fence)
+    GameSession.objects.create(session_id="XLATE", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME)
+
+    response = portal_client(manager).post(
+        "/admin/scoreboard/deadletter/", {"action": "replay", "_selected_action": [letter.pk]}, follow=True
+    )
+
+    assert "Replayed 1 of 1 dead letters." in response.content.decode()
+    assert Standing.objects.get(session__session_id="XLATE", nickname="ann").score == 42
+    letter.refresh_from_db()
+    assert letter.replayed_at is not None
+
+
+def test_support_sees_no_replay_action_and_cannot_post_one(support: User, fence) -> None:  # type: ignore[no-untyped-def]
+    letter = _unknown_session_letter(fence)
+    GameSession.objects.create(session_id="XLATE", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME)
+    client = portal_client(support)
+    assert 'value="replay"' not in client.get("/admin/scoreboard/deadletter/").content.decode()
+
+    client.post("/admin/scoreboard/deadletter/", {"action": "replay", "_selected_action": [letter.pk]})
+
+    letter.refresh_from_db()
+    assert letter.replayed_at is None
+    assert not Standing.objects.filter(nickname="ann").exists()
+
+
+def test_leases_and_heartbeats_are_read_only_pages(manager: User, support: User) -> None:
+    lease = ShardLease.objects.create(stream_name="s", shard_id="shardId-000000000003", owner="host:1:abc")
+    WorkerHeartbeat.objects.create(
+        worker="host:1:abc", shard_id="shardId-000000000003", beat_at=timezone.now(), started_at=timezone.now()
+    )
+    for user in (manager, support):
+        client = portal_client(user)
+        assert "host:1:abc" in client.get("/admin/scoreboard/shardlease/").content.decode()
+        assert "host:1:abc" in client.get("/admin/scoreboard/workerheartbeat/").content.decode()
+        change = client.post(f"/admin/scoreboard/shardlease/{lease.pk}/change/", {"owner": "me"})
+        assert change.status_code == 403
+    lease.refresh_from_db()
+    assert lease.owner == "host:1:abc"
+    assert json.dumps(lease.parent_shard_ids) == "[]"
