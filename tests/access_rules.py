@@ -80,6 +80,12 @@ def sample_objects_create() -> None:
     ShardLease.objects.create(stream_name="sample-stream", shard_id="shardId-000000000000")
     WorkerHeartbeat.objects.create(worker="sample-worker", beat_at=timezone.now(), started_at=timezone.now())
     DeadLetter.objects.create(shard_id="shardId-000000000000", sequence_number=1, data=b"{", reason="malformed_json")
+    from support.models import CannedReply, SlaPolicy
+    from support.services import ticket_open
+
+    ticket_open(actor=None, nickname="sample-player", subject="sample", session=session)
+    CannedReply.objects.create(title="sample", body="Hello {nickname}")
+    SlaPolicy.objects.create(priority="LOW", first_response_minutes=60, resolution_minutes=600)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,14 @@ RULES: list[Rule] = [
     Rule("admin/alienportal/auditentry/add/", page(support=403, manager=403, superuser=403)),
     Rule("admin/alienportal/auditentry/*/delete/", page(support=403, manager=403, superuser=403)),
     Rule("admin/alienportal/*", page(support=403)),
+    # The support desk: support and managers work tickets; nobody deletes one; only managers
+    # write canned replies and change SLA targets.
+    Rule("admin/support/ticket/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/support/ticket/*", page()),
+    Rule("admin/support/cannedreply/add/", page(support=403)),
+    Rule("admin/support/cannedreply/*/delete/", page(support=403)),
+    Rule("admin/support/cannedreply/*", page()),
+    Rule("admin/support/slapolicy/*", page(support=403)),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/*", GAME_API),
     # APIs.

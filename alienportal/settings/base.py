@@ -372,3 +372,17 @@ HEALTH_THRESHOLDS = {
     "queue_depth": (env.int("HEALTH_QUEUE_AMBER", default=100), env.int("HEALTH_QUEUE_RED", default=1_000)),
     "ssm_failed_attempts": (env.int("HEALTH_SSM_FAILED_AMBER", default=1), env.int("HEALTH_SSM_FAILED_RED", default=3)),
 }
+# --- Support desk (support) ----------------------------------------------------------------
+# SLA targets per priority, minutes: (first response, resolution). Managers may override a
+# priority in the admin (Support > SLA policies); these are the defaults.
+SUPPORT_SLA_MINUTES = {
+    "URGENT": (env.int("SUPPORT_SLA_URGENT_FIRST", default=30), env.int("SUPPORT_SLA_URGENT_RESOLVE", default=4 * 60)),
+    "HIGH": (env.int("SUPPORT_SLA_HIGH_FIRST", default=2 * 60), env.int("SUPPORT_SLA_HIGH_RESOLVE", default=24 * 60)),
+    "NORMAL": (
+        env.int("SUPPORT_SLA_NORMAL_FIRST", default=8 * 60),
+        env.int("SUPPORT_SLA_NORMAL_RESOLVE", default=72 * 60),
+    ),
+    "LOW": (env.int("SUPPORT_SLA_LOW_FIRST", default=24 * 60), env.int("SUPPORT_SLA_LOW_RESOLVE", default=7 * 24 * 60)),
+}
+# A running clock this close to its due time is shown as "due soon".
+SUPPORT_SLA_DUE_SOON_MINUTES = env.int("SUPPORT_SLA_DUE_SOON_MINUTES", default=60)
