@@ -120,6 +120,8 @@ class Seat(models.Model):
     nickname = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=SeatState.choices, default=SeatState.PLAYING)
     games_played = models.PositiveIntegerField(default=1)
+    # Games granted by support on top of a one-game session's one (a crashed game, say).
+    extra_games = models.PositiveIntegerField(default=0)
     allocated_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -126,3 +126,10 @@ def session_get(*, session_id: str) -> GameSession | None:
 def sessions_recent(*, limit: int = 50) -> list[GameSession]:
     """Return the most recently opened sessions, newest first."""
     return list(GameSession.objects.order_by("-opening_time", "-pk")[:limit])
+
+
+def player_seats(*, nickname: str, limit: int = 50) -> list[Seat]:
+    """Return the player's seats (held or finished), newest session first, with their session."""
+    return list(
+        Seat.objects.filter(nickname=nickname).select_related("session").order_by("-session__opening_time")[:limit]
+    )

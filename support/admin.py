@@ -12,15 +12,16 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from sessions.models import ONE_GAME_TYPES, GameSession
 from support.access import may_configure_support, may_work_tickets
-from support.errors import SupportError
+from support.errors import Invalid, SupportError
 from support.models import CannedReply, SlaPolicy, Status, Ticket, TicketQuerySet
 from support.selectors import SAVED_VIEW_LABELS, Clock, SavedView, desk_summary, ticket_sla, tickets_view
 from support.services import (
@@ -33,7 +34,14 @@ from support.services import (
     ticket_transition,
     ticket_update,
 )
+from support.services.actions import (
+    ticket_dead_letters_replay,
+    ticket_extra_game_grant,
+    ticket_extra_game_revoke,
+    ticket_seat_release,
+)
 from support.services.canned import PLACEHOLDERS, canned_body_check
+from support.story import player_story
 
 CLOCK_CLASS = {
     Clock.BREACHED: "sla-breached",
@@ -255,6 +263,9 @@ class TicketAdmin(admin.ModelAdmin):
             "assign_form": assign,
             "canned_replies": CannedReply.objects.all(),
             "moves": [Status(to) for to in Status if to in TRANSITIONS[ticket.status]],
+            "story": player_story(ticket=ticket),
+            "actions": True,
+            "one_game_types": list(ONE_GAME_TYPES),
         }
 
     def get_urls(self) -> list[URLPattern]:
@@ -266,6 +277,7 @@ class TicketAdmin(admin.ModelAdmin):
             own("<int:pk>/note/", self.note_view, "note"),
             own("<int:pk>/transition/", self.transition_view, "transition"),
             own("<int:pk>/assign/", self.assign_view, "assign"),
+            own("<int:pk>/act/<str:action>/", self.action_view, "act"),
             *super().get_urls(),
         ]
 
@@ -313,6 +325,19 @@ class TicketAdmin(admin.ModelAdmin):
             "Status changed.",
         )
 
+    def action_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if action not in ACTIONS:
+            raise Http404("No such action.")
+        service, needs_session, done = ACTIONS[action]
+
+        def run(ticket: Ticket, data: dict[str, Any]) -> None:
+            if needs_session and data["session"] is None:
+                raise Invalid("Choose the session.", code="SessionMissing")
+            extra = {"session": data["session"]} if needs_session else {}
+            service(actor=request.user, ticket=ticket, reason=data["reason"], **extra)
+
+        return self._work(request, pk, ActionForm, run, done)
+
     def assign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._work(
             request,
@@ -321,6 +346,20 @@ class TicketAdmin(admin.ModelAdmin):
             lambda t, d: ticket_assign(actor=request.user, ticket=t, assignee=d["assignee"]),
             "Assignment changed.",
         )
+
+
+ACTIONS: dict[str, tuple[Any, bool, str]] = {
+    # name: (service, needs a session, what the desk is told when it is done)
+    "seat_release": (ticket_seat_release, True, "Seat released."),
+    "extra_game_grant": (ticket_extra_game_grant, True, "The player may play once more."),
+    "extra_game_revoke": (ticket_extra_game_revoke, True, "Extra game taken back."),
+    "dead_letters_replay": (ticket_dead_letters_replay, False, "Dead letters replayed."),
+}
+
+
+class ActionForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+    session = forms.ModelChoiceField(queryset=GameSession.objects.all(), required=False)
 
 
 class CannedReplyForm(forms.ModelForm):

@@ -386,3 +386,7 @@ SUPPORT_SLA_MINUTES = {
 }
 # A running clock this close to its due time is shown as "due soon".
 SUPPORT_SLA_DUE_SOON_MINUTES = env.int("SUPPORT_SLA_DUE_SOON_MINUTES", default=60)
+# A player's snapshot trail on the ticket page: a pause longer than this is marked as a gap,
+# and two statuses closer than one frame of the original game (50 fps) are marked too fast.
+TRAIL_GAP_SECONDS = env.int("TRAIL_GAP_SECONDS", default=30)
+TRAIL_MIN_STATUS_INTERVAL_MS = env.int("TRAIL_MIN_STATUS_INTERVAL_MS", default=20)

@@ -7,6 +7,8 @@ from sessions.services.seats import (
     SeatOutcome,
     seat_allocate,
     seat_deallocate,
+    seat_extra_game_grant,
+    seat_extra_game_revoke,
     seat_release,
     seats_release_finished,
 )
@@ -19,6 +21,8 @@ __all__ = [
     "SessionPublishFailed",
     "seat_allocate",
     "seat_deallocate",
+    "seat_extra_game_grant",
+    "seat_extra_game_revoke",
     "seat_release",
     "seats_release_finished",
     "session_close",

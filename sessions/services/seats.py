@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from alienportal.audit import audit_record
 from sessions.models import ONE_GAME_TYPES, GameSession, Seat, SeatState
-from sessions.services.errors import SeatRefused
+from sessions.services.errors import SeatRefused, SessionError
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def seat_allocate(*, session_id: str | None = None, nickname: str) -> SeatOutcom
     seat = Seat.objects.of_session(session).of_player(nickname).first()
     if seat is not None and seat.state == SeatState.PLAYING:
         return SeatOutcome(KEEP_PLAYING, changed=False)
-    if seat is not None and session.game_type in ONE_GAME_TYPES:
+    if seat is not None and session.game_type in ONE_GAME_TYPES and seat.games_played > seat.extra_games:
         raise SeatRefused(f"Session is {session.game_type}. Gamer has already played.", code="GamerCannotPlay")
     if session.occupied_seats >= session.total_seats:
         raise SeatRefused(NO_SEATS, code="NoSeatsAvailable")
@@ -121,7 +121,12 @@ def seats_release_finished(*, session: GameSession, nicknames: Iterable[str]) ->
 def _seat_state(seat: Seat | None) -> dict[str, Any] | None:
     if seat is None:
         return None
-    return {"nickname": seat.nickname, "state": seat.state, "games_played": seat.games_played}
+    return {
+        "nickname": seat.nickname,
+        "state": seat.state,
+        "games_played": seat.games_played,
+        "extra_games": seat.extra_games,
+    }
 
 
 @transaction.atomic
@@ -139,3 +144,44 @@ def seat_release(*, actor: Any, session: GameSession, nickname: str) -> bool:
             actor=actor, action="seat.release", target=after, before=_seat_state(before), after=_seat_state(after)
         )
     return released
+
+
+def _finished_seat_locked(*, session: GameSession, nickname: str) -> Seat:
+    GameSession.objects.select_for_update().filter(pk=session.pk).first()
+    if session.game_type not in ONE_GAME_TYPES:
+        raise SessionError(f"{session.session_id} is {session.game_type}: players may already play again.")
+    seat = Seat.objects.select_for_update().filter(session=session, nickname=nickname).first()
+    if seat is None:
+        raise SessionError(f"{nickname} has no seat in {session.session_id}: nothing to grant.")
+    if seat.state == SeatState.PLAYING:
+        raise SessionError(f"{nickname} is playing in {session.session_id} right now.")
+    return seat
+
+
+@transaction.atomic
+def seat_extra_game_grant(*, actor: Any, session: GameSession, nickname: str, reason: str) -> Seat:
+    """Let a player who already played a one-game session play it once more; audited."""
+    seat = _finished_seat_locked(session=session, nickname=nickname)
+    before = _seat_state(seat)
+    Seat.objects.filter(pk=seat.pk).update(extra_games=F("extra_games") + 1)
+    seat.refresh_from_db()
+    after = {**(_seat_state(seat) or {}), "reason": reason}
+    audit_record(actor=actor, action="seat.extra_game_grant", target=seat, before=before, after=after)
+    return seat
+
+
+@transaction.atomic
+def seat_extra_game_revoke(*, actor: Any, session: GameSession, nickname: str, reason: str) -> Seat:
+    """Take back an extra game the player has not used yet; the seat is as it was before the grant."""
+    seat = _finished_seat_locked(session=session, nickname=nickname)
+    if seat.extra_games == 0:
+        raise SessionError(f"{nickname} has no extra game in {session.session_id}.")
+    if seat.games_played > seat.extra_games:
+        # games_played counts the first game too: more games than extras means every extra is used.
+        raise SessionError(f"{nickname} already played the extra game in {session.session_id}.")
+    before = _seat_state(seat)
+    Seat.objects.filter(pk=seat.pk).update(extra_games=F("extra_games") - 1)
+    seat.refresh_from_db()
+    after = {**(_seat_state(seat) or {}), "reason": reason}
+    audit_record(actor=actor, action="seat.extra_game_revoke", target=seat, before=before, after=after)
+    return seat
