@@ -18,6 +18,7 @@ urlpatterns = [
     # The game-facing API keeps the original game's resource paths (API Gateway stage /v1).
     path("v1/", include("sessions.api.game_urls")),  # session, allocate, deallocate
     path("v1/", include("scoreboard.api.game_urls")),  # updatestatus, scoreboard
+    path("v1/", include("support.api.urls")),  # the player's own support tickets
     path("api/auth/", include("alienportal.auth.api_urls")),  # the caller's own identity
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

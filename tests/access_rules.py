@@ -190,11 +190,14 @@ RULES: list[Rule] = [
     # The support desk: support and managers work tickets; nobody deletes one; only managers
     # write canned replies and change SLA targets.
     Rule("admin/support/ticket/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/support/ticket/<int:pk>/act/<str:action>/", page(), kwargs={"pk": "1", "action": "seat_release"}),
     Rule("admin/support/ticket/*", page()),
     Rule("admin/support/cannedreply/add/", page(support=403)),
     Rule("admin/support/cannedreply/*/delete/", page(support=403)),
     Rule("admin/support/cannedreply/*", page()),
     Rule("admin/support/slapolicy/*", page(support=403)),
+    # The players' tickets (/v1/tickets): Players only (token or session), not even managers.
+    Rule("v1/tickets*", {**GAME_API, MANAGER: 403}),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/*", GAME_API),
     # APIs.

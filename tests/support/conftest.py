@@ -9,6 +9,7 @@ from alienportal.auth.services import user_roles_sync
 from alienportal.roles import Role
 from support.models import Category, Priority, Ticket
 from support.services import ticket_open
+from tests.alienportal.auth.conftest import _fresh_caches, jwks_server, own_pool, test_key  # noqa: F401 - token fixtures
 from tests.scoreboard.conftest import _clean_redis, fence, make_session  # noqa: F401 - the drain's fixtures
 
 
