@@ -4,34 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from alienportal.roles import Role
-
-
-def _roles(actor: Any) -> frozenset[str]:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return frozenset()
-    groups = getattr(actor, "cognito_groups", None)
-    if groups is not None:  # a token caller: its roles are the token's groups
-        return frozenset(groups)
-    return frozenset(actor.groups.values_list("name", flat=True))
+from alienportal.access import Capability, can
 
 
 def may_work_tickets(actor: Any) -> bool:
     """Support and managers (and local superusers) work tickets."""
-    if getattr(actor, "is_superuser", False):
-        return True
-    return bool(_roles(actor) & {Role.SUPPORT, Role.MANAGERS})
+    return can(actor, Capability.WORK_TICKETS)
 
 
 def may_configure_support(actor: Any) -> bool:
-    """Only managers (and local superusers) change SLA targets and cheat-rule settings."""
-    if getattr(actor, "is_superuser", False):
-        return True
-    return Role.MANAGERS in _roles(actor)
+    """Only managers (and local superusers) change SLA targets, canned replies and cheat-rule settings."""
+    return can(actor, Capability.CONFIGURE_SUPPORT)
 
 
 def player_nickname(actor: Any) -> str | None:
-    """Return the nickname a player acts as (their Cognito username), None for anyone else."""
-    if Role.PLAYERS not in _roles(actor):
+    """Return the nickname a game player acts as (their Cognito username), None for anyone else."""
+    if not can(actor, Capability.PLAY_GAME):
         return None
-    return str(getattr(actor, "username", "") or "") or None
+    user = actor.user if hasattr(actor, "META") else actor
+    return str(getattr(user, "username", "") or "") or None

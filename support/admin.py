@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from sessions.models import ONE_GAME_TYPES, GameSession
 from support.access import may_configure_support, may_work_tickets
-from support.errors import Invalid, SupportError
+from support.errors import DomainError, Invalid
 from support.models import CannedReply, SlaPolicy, Status, Ticket, TicketQuerySet
 from support.selectors import SAVED_VIEW_LABELS, Clock, SavedView, desk_summary, ticket_sla, tickets_view
 from support.services import (
@@ -292,7 +292,7 @@ class TicketAdmin(admin.ModelAdmin):
         else:
             try:
                 operation(ticket, form.cleaned_data)
-            except SupportError as exc:
+            except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(request, done, messages.SUCCESS)
@@ -372,7 +372,7 @@ class CannedReplyForm(forms.ModelForm):
         body = self.cleaned_data["body"]
         try:
             canned_body_check(body=body)
-        except SupportError as exc:
+        except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
         return str(body)
 

@@ -1,28 +1,7 @@
-"""What the support services refuse with."""
+"""What the support services refuse with: the portal's domain errors (alienportal.errors)."""
 
 from __future__ import annotations
 
+from alienportal.errors import DomainError, Invalid, NotFound, Refused
 
-class SupportError(Exception):
-    """A support request that cannot be done; `message` is for a person, `code` is stable."""
-
-    status = 400
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class Invalid(SupportError):
-    status = 400
-
-
-class NotFound(SupportError):
-    status = 404
-
-
-class Refused(SupportError):
-    """A business rule says no (e.g. a status move the workflow does not allow)."""
-
-    status = 422
+__all__ = ["DomainError", "Invalid", "NotFound", "Refused"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from sessions.models import GameSession
+from support.access import may_work_tickets, player_nickname
 
 
 class Category(models.TextChoices):
@@ -50,14 +51,17 @@ class Source(models.TextChoices):
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def for_user(self, user: Any) -> TicketQuerySet:
         """Return the tickets `user` may see: every ticket for the desk, their own for a player."""
-        from support.access import may_work_tickets, player_nickname
-
         if may_work_tickets(user):
             return self.all()
         nickname = player_nickname(user)
         if nickname is None:
             return self.none()
         return self.filter(nickname=nickname)
+
+    def for_player(self, actor: Any) -> TicketQuerySet:
+        """Return the caller's own tickets as a game player (the players' API), whatever else they may do."""
+        nickname = player_nickname(actor)
+        return self.none() if nickname is None else self.filter(nickname=nickname)
 
     def active(self) -> TicketQuerySet:
         return self.filter(status__in=ACTIVE)

@@ -196,8 +196,6 @@ RULES: list[Rule] = [
     Rule("admin/support/cannedreply/*/delete/", page(support=403)),
     Rule("admin/support/cannedreply/*", page()),
     Rule("admin/support/slapolicy/*", page(support=403)),
-    # The players' tickets (/v1/tickets): Players only (token or session), not even managers.
-    Rule("v1/tickets*", {**GAME_API, MANAGER: 403}),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/*", GAME_API),
     # APIs.

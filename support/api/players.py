@@ -1,7 +1,7 @@
 """The players' side of the desk (game clients, Players token): open a ticket, list theirs, read, reply.
 
-A player only ever reaches their own tickets (`Ticket.objects.for_user`: another player's ticket
-is a 404, as if it did not exist) and only ever reads replies and their own messages, never an
+A player only ever reaches their own tickets (`Ticket.objects.for_player`: another player's
+ticket is a 404, as if it did not exist) and only ever reads replies and their own messages, never an
 internal note or a desk event (`visible_to_player`).
 """
 
@@ -11,16 +11,17 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from alienportal.roles import Role, role_permission
+from alienportal.access import Capability
+from alienportal.api.base import BaseApi
+from alienportal.api.errors import ErrorSerializer
+from alienportal.api.permissions import Can
 from sessions.models import GameSession
 from support.access import player_nickname
-from support.errors import NotFound, SupportError
+from support.errors import NotFound
 from support.models import Category, Source, Ticket
 from support.services import ticket_open, ticket_player_reply
 
@@ -28,55 +29,27 @@ from support.services import ticket_open, ticket_player_reply
 PLAYER_CATEGORIES = [choice for choice in Category.choices if choice[0] != Category.CHEATING_SUSPECTED]
 
 
-class ErrorSerializer(serializers.Serializer):
-    errorMessage = serializers.CharField()
-    errorCode = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+class PlayerTicketApi(BaseApi):
+    """Base of the players' ticket endpoints: the game client's tokens, callers who play the game.
 
-
-def _error(message: str, *, code: str, status_code: int, fields: dict[str, Any] | None = None) -> Response:
-    body: dict[str, Any] = {"errorMessage": message, "errorCode": code}
-    if fields:
-        body["fields"] = fields
-    return Response(body, status=status_code)
-
-
-class PlayerTicketApi(APIView):
-    """Base of the players' ticket endpoints: the game client's tokens, Players only, one error body."""
+    Every ticket is looked up among the caller's own (`Ticket.objects.for_player`): another
+    player's ticket answers 404, as if it did not exist, even to a manager trying the game.
+    """
 
     token_api = "game"  # noqa: S105 - an API name, not a password
-    permission_classes = [IsAuthenticated & role_permission(Role.PLAYERS)]
+    permission_classes = [IsAuthenticated & Can(Capability.PLAY_GAME)]
 
     def nickname(self, request: Request) -> str:
-        nickname = player_nickname(request.user)
-        if nickname is None:  # pragma: no cover - the permission admits Players only
+        nickname = player_nickname(request)
+        if nickname is None:  # pragma: no cover - the permission admits game players only
             raise NotFound("No player.", code="NotAPlayer")
         return nickname
 
     def ticket(self, request: Request, pk: int) -> Ticket:
-        ticket = Ticket.objects.for_user(request.user).filter(pk=pk).first()
+        ticket = Ticket.objects.for_player(request).select_related("session").filter(pk=pk).first()
         if ticket is None:
             raise NotFound("No such ticket.", code="TicketNotFound")
         return ticket
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, SupportError):
-            return _error(exc.message, code=exc.code or type(exc).__name__, status_code=exc.status)
-        if isinstance(exc, ValidationError):
-            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            fields = {
-                name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])] for name, msgs in detail.items()
-            }
-            return _error("The request is not valid.", code="Invalid", status_code=400, fields=fields)
-        response = super().handle_exception(exc)
-        if isinstance(exc, APIException):
-            codes = exc.get_codes()
-            code = codes if isinstance(codes, str) else "Error"
-            response.data = {
-                "errorMessage": str(exc.detail),
-                "errorCode": "".join(p.capitalize() for p in code.split("_")),
-            }
-        return response
 
 
 class MessageOutputSerializer(serializers.Serializer):
@@ -130,7 +103,7 @@ class PlayerTicketListApi(PlayerTicketApi):
 
     @extend_schema(operation_id="player_ticket_list", responses={200: TicketOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        tickets = Ticket.objects.for_user(request.user).select_related("session").order_by("-created_at", "-pk")[:100]
+        tickets = Ticket.objects.for_player(request).select_related("session").order_by("-created_at", "-pk")[:100]
         return Response(TicketOutputSerializer(tickets, many=True).data)
 
     @extend_schema(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
+from alienportal.access import Role
 from alienportal.auth.services import user_roles_sync
-from alienportal.roles import Role
 from support.models import Category, Priority, Ticket
 from support.services import ticket_open
 from tests.alienportal.auth.conftest import _fresh_caches, jwks_server, own_pool, test_key  # noqa: F401 - token fixtures

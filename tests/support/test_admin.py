@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from alienportal.access import Role
 from alienportal.models import AuditEntry
-from alienportal.roles import Role
 from support.models import CannedReply, MessageKind, Priority, SlaPolicy, Status, Ticket
 from support.services import ticket_note, ticket_reply
 from tests.conftest import portal_client

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from alienportal.access import Role
 from alienportal.models import AuditEntry
-from alienportal.roles import Role
 from scoreboard.models import DeadLetter
 from scoreboard.ranking import ranking_rank
 from scoreboard.selectors import ranking_player_rank

@@ -7,8 +7,8 @@ import itertools
 import pytest
 from django.contrib.auth.models import User
 
+from alienportal.access import Role
 from alienportal.models import AuditEntry
-from alienportal.roles import Role
 from support.errors import Invalid, Refused
 from support.models import CannedReply, MessageKind, Status, Ticket, TicketMessage
 from support.services import (
