@@ -196,6 +196,8 @@ RULES: list[Rule] = [
     Rule("admin/support/cannedreply/*/delete/", page(support=403)),
     Rule("admin/support/cannedreply/*", page()),
     Rule("admin/support/slapolicy/*", page(support=403)),
+    # The players' own tickets (/v1/tickets/<pk>): a player asking for a ticket that is not theirs gets 404.
+    Rule("v1/tickets/*", GAME_API, kwargs={"pk": "1"}),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/*", GAME_API),
     # APIs.
