@@ -214,3 +214,16 @@ def ranking_recover(*, stream_name: str, shard_id: str) -> int:
     ranking_pending_clear(stream_name=stream_name, shard_id=shard_id)
     logger.info("ranking_recovered stream=%s shard=%s players=%d", stream_name, shard_id, len(changes))
     return len(changes)
+
+
+def ranking_index_read(*, session_pk: int) -> tuple[dict[str, str], list[str]]:
+    """Return a session's whole index as it stands: nickname -> rank key (hash), and the sorted set's keys.
+
+    For reconciliation, which compares the index with PostgreSQL; the two should name the same keys.
+    """
+    zset, players, _ = _keys(session_pk)
+    client = redis_client()
+    raw: dict[bytes, bytes] = client.hgetall(players)  # type: ignore[assignment]  # sync client
+    by_player = {name.decode(): value.decode().split(":", 1)[1] for name, value in raw.items()}
+    members: list[bytes] = client.zrange(zset, 0, -1)  # type: ignore[assignment]  # sync client
+    return by_player, [member.decode() for member in members]

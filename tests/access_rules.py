@@ -87,6 +87,10 @@ def sample_objects_create() -> None:
     CannedReply.objects.create(title="sample", body="Hello {nickname}")
     SlaPolicy.objects.create(priority="LOW", first_response_minutes=60, resolution_minutes=600)
 
+    from scoreboard.archive.models import ArchiveReplay
+
+    ArchiveReplay.objects.create(session_id=session.session_id)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -198,6 +202,9 @@ RULES: list[Rule] = [
     Rule("admin/support/slapolicy/*", page(support=403)),
     # The players' own tickets (/v1/tickets/<pk>): a player asking for a ticket that is not theirs gets 404.
     Rule("v1/tickets/*", GAME_API, kwargs={"pk": "1"}),
+    # Archive replays (scoreboard.archive): managers start and read them; nobody edits or deletes one.
+    Rule("admin/archive/archivereplay/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/archive/*", page(support=403)),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/*", GAME_API),
     # APIs.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from alienportal.aws import aws_client
 from scoreboard.archive.consumer import shard_archive
 from scoreboard.archive.retention import score_events_prune
+from scoreboard.archive.services import archive_replay_run
 from scoreboard.models import LeaseConsumer
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.shards import shards_sync, shards_unclaimed
@@ -49,3 +50,9 @@ def archive_shard_run(shard_id: str) -> None:
 def score_events_prune_task() -> int:
     """Delete score events past their retention (SCORE_EVENT_RETENTION_DAYS)."""
     return score_events_prune()
+
+
+@shared_task(ignore_result=True)
+def archive_replay_task(replay_pk: int) -> None:
+    """Run a replay a manager asked for (admin)."""
+    archive_replay_run(replay_pk=replay_pk)

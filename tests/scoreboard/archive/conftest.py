@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,17 @@ from alienportal.aws import aws_client
 from alienportal.devstack.services import ChildService, moto_start
 from scoreboard.archive.consumer import shard_archive
 from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, records_decode
-from scoreboard.models import LeaseConsumer
+from scoreboard.models import DeadLetter, LeaseConsumer, ScoreEvent, SessionDiscards, Standing
+from scoreboard.ranking import redis_client
+from scoreboard.selectors import ranking_player_rank
+from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.shards import shards_drainable, shards_sync
+from sessions.models import GameSession
+from tests.scoreboard.test_consumer import drain_all
 
 LOG_DIR = Path(__file__).resolve().parents[3] / "var" / "test-logs"
+SESSION_ID = "X261127T130000"
+OTHER_ID = "X261127T130500"
 
 
 @pytest.fixture
@@ -102,3 +109,56 @@ def archive_all(own_s3: OwnS3) -> Callable[..., None]:
             )
 
     return run
+
+
+def live_result() -> dict:  # type: ignore[type-arg]
+    """Everything the drain derives from the stream, as comparable values."""
+    return {
+        "standings": {
+            (row.session.session_id, row.nickname): (row.score, row.lives, row.shots, row.level, row.rank_key)
+            for row in Standing.objects.select_related("session")
+        },
+        "events": sorted(
+            ScoreEvent.objects.values_list("shard_id", "sequence_number", "session__session_id", "nickname", "score")
+        ),
+        "dead_letters": sorted(
+            (row.shard_id, int(row.sequence_number), bytes(row.data), row.reason, row.session_id)
+            for row in DeadLetter.objects.all()
+        ),
+        "discards": dict(SessionDiscards.objects.values_list("session__session_id", "after_closing")),
+    }
+
+
+def scoreboard_drop() -> None:
+    """What the stream built goes; the sessions (managers' input, not the stream's) stay."""
+    ScoreEvent.objects.all().delete()
+    Standing.objects.all().delete()
+    DeadLetter.objects.all().delete()
+    SessionDiscards.objects.all().delete()
+    redis_client().flushdb()
+
+
+def assert_index_ranks(session: GameSession) -> None:
+    names = Standing.objects.filter(session=session).order_by("rank_key").values_list("nickname", flat=True)
+    assert [ranking_player_rank(session=session, nickname=name) for name in names] == list(range(1, len(names) + 1))
+
+
+@pytest.fixture
+def played(stream, own_s3, archive_all, make_session, settings):  # type: ignore[no-untyped-def]
+    """Two sessions played with every kind of fault, drained live and archived; returns the live result."""
+    settings.ARCHIVE_BUFFER_SECONDS = 0
+    settings.ARCHIVE_BATCH_LIMIT = 200
+    closing = datetime.now(UTC) + timedelta(minutes=30)
+    session = make_session(session_id=SESSION_ID, closing_time=closing)
+    make_session(session_id=OTHER_ID, closing_time=closing)
+    kinesis = aws_client("kinesis")
+    faults = FaultPlan(malformed=7, wrong_types=5, unknown_session=4, late=6, duplicates=9)
+    for session_id, seed in ((SESSION_ID, 1), (OTHER_ID, 2)):
+        simulator = GameSimulator(session_id=session_id, players=25, faults=faults, closing_time=closing, seed=seed)
+        simulation_run(simulator=simulator, kinesis=kinesis, stream_name=stream, count=700, rate=5000)
+    drain_all(stream)
+    archive_all(stream, seconds=2)
+    result = live_result()
+    assert result["discards"] == {SESSION_ID: 6, OTHER_ID: 6}
+    assert len(result["dead_letters"]) == 2 * (7 + 5 + 4)
+    return {"live": result, "session": session, "s3": own_s3}
