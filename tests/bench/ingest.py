@@ -34,6 +34,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from tests.bench.replay import replay_throughput  # noqa: E402
+
 BATCH = 10_000  # records per GetRecords call (the Kinesis maximum)
 SHARDS = ("shardId-000000000000", "shardId-000000000001")
 SESSION_ID = "X261127T000000"
@@ -447,6 +449,10 @@ def main() -> None:
     results["ours"] = ours(records, players, "throughput")
     print(f"worker RSS: {rss_records:,} records drained, batches built lazily ...", flush=True)
     results["rss"] = ours(rss_records, players, "rss")
+    print(f"archive replay: {records:,} records from S3 objects through the drain's write path ...", flush=True)
+    results["replay"] = replay_throughput(
+        count=records, players=players, batches=batches, reset=reset, log_dir=ROOT / "var" / "bench-logs"
+    )
     print(f"naive consumer: {naive_records:,} records ...", flush=True)
     results["naive"] = naive(naive_records, players)
     print(f"COPY ceiling: {records:,} rows ...", flush=True)
@@ -467,6 +473,7 @@ def table(results: dict[str, Any]) -> None:
     ours_, naive_, copy_, e2e, rank = (results[key] for key in ("ours", "naive", "copy", "end_to_end", "rankings"))
     lines = [
         ("drain throughput, one process (records/s)", f"{ours_['records_per_s']:,.0f}", ">= 20,000"),
+        ("archive replay, same records from S3 (records/s)", f"{results['replay']['records_per_s']:,.0f}", ""),
         ("naive update_or_create consumer (records/s)", f"{naive_['records_per_s']:,.0f}", ""),
         ("ours / naive", f"{results['ratio_vs_naive']:.1f}x", ">= 20x"),
         ("PostgreSQL COPY of the events (rows/s)", f"{copy_['records_per_s']:,.0f}", "ceiling"),
