@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from mozilla_django_oidc.views import OIDCLogoutView
 
 from alienportal.auth import views as auth_views
@@ -21,8 +21,10 @@ urlpatterns = [
     path("v1/", include("support.api.urls")),  # the player's own support tickets
     path("api/auth/", include("alienportal.auth.api_urls")),  # the caller's own identity
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Dashboards: the pages, and django-plotly-dash's routes (namespace the_django_plotly_dash).
     path("reports/dashboards/dash/", dash_include),
     path("reports/dashboards/", include("reports.dashboards.urls")),
+    # The split view serves its script as a file: no inline script, and the UI's assets are local.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("reports.api.urls")),  # the reports API
 ]

@@ -135,6 +135,12 @@ def ranking_rank(*, session_pk: int, key: str) -> int | None:
     return None if position is None else int(position)  # type: ignore[arg-type]  # sync client
 
 
+def ranking_keys_between(*, session_pk: int, first: int, last: int) -> list[str]:
+    """Return the keys at 0-based positions first..last of the session's sorted set (ZRANGE, O(log N + M))."""
+    keys: list[bytes] = redis_client().zrange(_keys(session_pk)[0], first, last)  # type: ignore[assignment]
+    return [key.decode() for key in keys]
+
+
 def ranking_count(*, session_pk: int) -> int:
     return int(redis_client().zcard(_keys(session_pk)[0]))  # type: ignore[arg-type]  # sync client
 

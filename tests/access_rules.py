@@ -218,4 +218,8 @@ RULES: list[Rule] = [
     # Dashboards (reports.dashboards): managers everything; support all but cost and capacity.
     Rule("reports/dashboards/dash/app/<slug:ident>/*", page(), kwargs=DASH_KWARGS),
     Rule("reports/dashboards/*", page()),
+    # The reports API (/api/v1/): reports clients with scope reports/read, managers and support; the
+    # game client's tokens are not callers there (401). Replaying dead letters: managers only.
+    Rule("api/v1/dead-letters/replay/", api(player_token=401, support=403, rest_client=403)),
+    Rule("api/v1/*", api(player_token=401), kwargs={"session_id": "X261127T090000", "nickname": "ann"}),
 ]

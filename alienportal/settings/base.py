@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files of the wheel, never from a CDN
     "django_celery_beat",
     "corsheaders",
     "alienportal",
@@ -162,7 +163,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the browsable pages of signed-in staff
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["alienportal.auth.throttling.CallerRateThrottle"],
+    # Counted atomically in Redis: DRF's cache throttles let concurrent requests through (alienportal/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["alienportal.api.throttling.AtomicCallerRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
@@ -174,6 +176,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The API schema and docs are for signed-in staff and token holders, not for everyone.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value, Window
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, Standing
@@ -283,3 +284,16 @@ def player_positions(*, standings: Sequence[Standing]) -> dict[int, PlayerPositi
         standing.session_id: ranking_player_position(session=standing.session, nickname=standing.nickname)
         for standing in standings
     }
+
+
+def player_search(*, prefix: str | None = None) -> QuerySet[Standing, dict[str, Any]]:
+    """Return one row per player (nickname starting with `prefix`): sessions played, best score, last played."""
+    standings = Standing.objects.all()
+    if prefix:
+        standings = standings.filter(nickname__startswith=prefix)
+    return (
+        standings.order_by()
+        .values("nickname")
+        .annotate(sessions=Count("session"), best_score=Max("score"), last_played=Max("event_time"))
+        .order_by("nickname")
+    )

@@ -1,0 +1,1 @@
+"""The reports REST API (/api/v1/): sessions, rankings, players, the historical leaderboard, the pipeline."""

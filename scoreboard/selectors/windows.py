@@ -1,0 +1,49 @@
+"""Windows of a session's ranking by rank (ranks a..b) and the whole ranking as a stream, for the reports API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from redis.exceptions import RedisError
+
+from scoreboard.models import Standing
+from scoreboard.ranking import ranking_is_ready, ranking_keys_between
+from scoreboard.selectors import _FIELDS, RankedStanding, _ranked, ranking_top
+from sessions.models import GameSession
+
+
+def ranking_window(*, session: GameSession, start: int, limit: int) -> list[RankedStanding]:
+    """Return the standings ranked start .. start+limit-1 (1-based), best first.
+
+    The Redis index names the keys of the window in O(log N + limit) at any depth, and PostgreSQL
+    reads those rows by (session, rank_key); an OFFSET scan would cost O(start). When the index is
+    missing, or a player moved between the two reads, the window is read with OFFSET instead.
+    """
+    if start < 1 or limit < 1:
+        raise ValueError("start and limit are 1 or more")
+    try:
+        keys = (
+            ranking_keys_between(session_pk=session.pk, first=start - 1, last=start - 2 + limit)
+            if ranking_is_ready(session_pk=session.pk)
+            else None
+        )
+    except RedisError:
+        keys = None
+    if keys is not None:
+        rows = list(Standing.objects.filter(session=session, rank_key__in=keys).order_by("rank_key").values(*_FIELDS))
+        if len(rows) == len(keys) and (keys or start > 1):
+            return _ranked(rows, start)
+    return ranking_top(session=session, limit=limit, offset=start - 1)
+
+
+def ranking_rows(*, session: GameSession, chunk_size: int = 5000) -> Iterator[RankedStanding]:
+    """Yield the session's whole ranking, best first, from a server-side cursor (flat memory)."""
+    rows = (
+        Standing.objects.filter(session=session)
+        .order_by("rank_key")
+        .values_list("nickname", "score", "lives", "shots", "level", "event_time")
+    )
+    for rank, (nickname, score, lives, shots, level, event_time) in enumerate(
+        rows.iterator(chunk_size=chunk_size), start=1
+    ):
+        yield RankedStanding(rank, nickname, score, lives, shots, level, event_time)
