@@ -27,6 +27,7 @@ class CanReadReports(BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         return any(permission.has_permission(request, view) for permission in self.allowed)
 
+
 ACCESS_NOTE = (
     "\n\nAccess: a bearer access token of the reports client with scope `reports/read`, "
     "or a signed-in Managers or Support user."

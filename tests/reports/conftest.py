@@ -43,7 +43,7 @@ def person(role: str, groups: list[str]) -> User:
 
 
 @pytest.fixture
-def callers(own_pool, settings, test_key) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
+def callers(own_pool, settings, test_key) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]  # noqa: F811
     """A test client per kind of caller: people signed in through the provider, and token holders."""
     settings.API_THROTTLE_RATE = None  # many requests from one client; throttling has its own tests
     people = {PLAYER: ["Players"], SUPPORT: ["Support"], MANAGER: ["Managers"]}
@@ -99,7 +99,7 @@ def snapshot(sequence: int, session_id: str, nickname: str, *, score: int, lives
 class Played:
     """Sessions and their standings, written through the drain's own path (batch_persist)."""
 
-    def __init__(self, fence: Fence) -> None:
+    def __init__(self, fence: Fence) -> None:  # noqa: F811
         self.fence = fence
         self.sequence = 0
 
@@ -126,7 +126,7 @@ class Played:
 
 
 @pytest.fixture
-def played(fence) -> Played:  # type: ignore[no-untyped-def]
+def played(fence) -> Played:  # type: ignore[no-untyped-def]  # noqa: F811
     return Played(fence)
 
 
