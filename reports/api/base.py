@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 
@@ -77,6 +77,10 @@ class ReportsApi(BaseApi):
             raise Invalid(
                 f"Unknown query parameter: {', '.join(unknown)}. Allowed: {allowed}.", code="UnknownParameter"
             )
+        # DRF reads an empty optional parameter as "not given"; a caller who sent one meant something.
+        empty = sorted(name for name, values in request.query_params.lists() if "" in values)
+        if empty:
+            raise ValidationError({name: ["Must not be empty."] for name in empty})
         if self.paginated and "page_size" in request.query_params:
             size = request.query_params["page_size"]
             limit = StableCursorPagination.max_page_size
@@ -85,7 +89,9 @@ class ReportsApi(BaseApi):
         if self.QuerySerializer is None:
             return {}
         serializer = self.QuerySerializer(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Errors of list items come nested ({index: [...]}); the error body has one list per field.
+            raise ValidationError({name: _messages(detail) for name, detail in serializer.errors.items()})
         return dict(serializer.validated_data)
 
 
@@ -97,6 +103,14 @@ class ReportsCursorPagination(StableCursorPagination):
             return super().decode_cursor(request)
         except NotFound as exc:
             raise Invalid("The cursor is not one this API gave out.", code="InvalidCursor") from exc
+
+
+def _messages(detail: Any, where: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        return [message for key, value in detail.items() for message in _messages(value, f"{where}item {key}: ")]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value, where)]
+    return [f"{where}{detail}"]
 
 
 def cursor_pagination(ordering: str) -> type[StableCursorPagination]:

@@ -13,11 +13,7 @@ class OpenedRangeQuery(serializers.Serializer):
     opened_from = serializers.DateTimeField(required=False, help_text="Sessions opened at or after (ISO 8601).")
     opened_to = serializers.DateTimeField(required=False, help_text="Sessions opened before (ISO 8601).")
     game_type = serializers.ChoiceField(choices=GameType.choices, required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        if "opened_from" in attrs and "opened_to" in attrs and attrs["opened_from"] >= attrs["opened_to"]:
-            raise serializers.ValidationError({"opened_to": ["Must be after opened_from."]})
-        return attrs
+    # opened_to at or before opened_from is an empty range, not an error: it selects no session.
 
 
 class SessionOutput(serializers.Serializer):
