@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OIDC_DIR := devtools/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services system-packages oidc-provider clean bench
+.PHONY: demo test lint format typecheck services system-packages oidc-provider clean bench bench-reports
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: $(STAMP) services system-packages oidc-provider
 ## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)
 bench: $(STAMP) services
 	$(BIN)/python tests/bench/ingest.py
+
+## bench-reports: reports API under load (wrk against gunicorn, ours vs a naive ORM version) and the throttles under concurrency
+bench-reports: $(STAMP) services
+	@scripts/ensure-system-packages wrk
+	$(BIN)/python tests/bench/throttle.py
+	$(BIN)/python tests/bench/reports.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,322 @@
+"""Reports API benchmark: `make bench-reports`. Prints a table and writes bench-results/reports.json.
+
+Loopback HTTP against gunicorn (sync workers) with wrk, authenticated as a REST client (a signed
+access token, keys from a JWKS endpoint this script serves), for the ranking page, a player's
+position and the historical leaderboard; each beside a straightforward ORM version of the same
+endpoint (tests/bench/reports_urls.py) in the same run, on the same data.
+
+Data (kept between runs in a database of its own, `<DATABASE_URL name>_reports_bench`): one
+session of BENCH_STANDINGS (default 1,000,000) standings, and three more sessions of
+BENCH_STANDINGS / 10 each whose players partly overlap, for the historical leaderboard.
+Knobs: BENCH_SECONDS (per endpoint, default 10), BENCH_CONNECTIONS (default 8),
+BENCH_WORKERS (gunicorn workers, default 3), BENCH_LEADERBOARD_DEPTH (deepest leaderboard
+window start, default 1000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alienportal.settings.test")
+os.environ.setdefault("DJANGO_READ_DOT_ENV", "0")
+# Ranking indexes of their own in Redis, apart from the test suite's and the demo's.
+os.environ["ALIENPORTAL_APP_NAME"] = "alienportal-bench"
+
+import django  # noqa: E402
+
+django.setup()
+
+import jwt  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from django.db import connection  # noqa: E402
+
+MAIN = "X261127T000001"
+OTHERS = ("X261126T000001", "X261125T000001", "X261124T000001")
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench"
+CLIENT_ID = "reports-bench"
+BASE = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def nickname(index: int) -> str:
+    return f"p{index:07d}"
+
+
+def populate(standings: int) -> None:
+    """Create the sessions and their standings with COPY, once (kept between runs)."""
+    from scoreboard.models import Standing
+    from scoreboard.ranking import rank_key
+    from sessions.models import GameSession, GameType
+
+    sizes = {MAIN: standings, **dict.fromkeys(OTHERS, standings // 10)}
+    for days, (session_id, size) in enumerate(sizes.items()):
+        session, _ = GameSession.objects.get_or_create(
+            session_id=session_id,
+            defaults={
+                "game_type": GameType.MULTIPLE_TRIALS,
+                "opening_time": BASE - timedelta(days=days),
+                "closing_time": BASE - timedelta(days=days) + timedelta(hours=2),
+            },
+        )
+        if Standing.objects.filter(session=session).count() == size:
+            continue
+        Standing.objects.filter(session=session).delete()
+        print(f"  writing {size:,} standings of {session_id} ...", flush=True)
+        rng = random.Random(days)
+        # The smaller sessions are played by a sample of the main session's players and by newcomers.
+        players = range(size) if session_id == MAIN else rng.sample(range(standings + size), size)
+        now = BASE
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                "COPY scoreboard_standing (session_id, nickname, score, lives, shots, level, event_time, shard_id,"
+                " sequence_number, rank_key, revision, updated_at) FROM STDIN"
+            ) as copy,
+        ):
+            for sequence, index in enumerate(players):
+                name = nickname(index)
+                score, lives, shots = rng.randrange(0, 100_000), rng.randrange(0, 4), rng.randrange(0, 5_000)
+                key = rank_key(score=score, lives=lives, shots=shots, nickname=name)
+                copy.write_row((session.pk, name, score, lives, shots, 1, now, "shardId-0", sequence, key, 1, now))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE scoreboard_standing")
+
+
+def index_ranking(standings: int) -> None:
+    from scoreboard.ranking import ranking_count, ranking_is_ready
+    from scoreboard.services import ranking_rebuild
+    from sessions.models import GameSession
+
+    session = GameSession.objects.get(session_id=MAIN)
+    if ranking_is_ready(session_pk=session.pk) and ranking_count(session_pk=session.pk) == standings:
+        return
+    print(f"  building the Redis ranking index of {standings:,} players ...", flush=True)
+    ranking_rebuild(session_pk=session.pk)
+
+
+class Keys:
+    """A signing key and a loopback JWKS endpoint, as Cognito serves them."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        document = json.dumps({"keys": [{**jwk, "kid": "bench", "alg": "RS256", "use": "sig"}]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(document)))
+                self.end_headers()
+                self.wfile.write(document)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": CLIENT_ID,
+            "client_id": CLIENT_ID,
+            "token_use": "access",
+            "scope": "reports/read",
+            "iat": now,
+            "exp": now + 3600,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "bench"})
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def gunicorn_start(*, port: int, workers: int, jwks_url: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.bench.reports_settings",
+        "DJANGO_DEBUG": "false",
+        "API_THROTTLE_RATE": "",  # the load comes from one client: measure the endpoints, not the limit
+        "COGNITO_JWKS_URL": jwks_url,
+        "COGNITO_ISSUER": ISSUER,
+        "REPORTS_API_CLIENT_IDS": CLIENT_ID,
+        "LOG_LEVEL": "ERROR",
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "alienportal.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            str(ROOT),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local counter = 0
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter * 7919) %% #paths + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests, summary.duration,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def load(*, port: int, paths: list[str], token: str, seconds: int, connections: int) -> dict[str, float]:
+    """Run wrk over `paths` (in a fixed shuffled order) and return requests/s and latency percentiles (ms)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path_file = Path(folder) / "paths.txt"
+        path_file.write_text("\n".join(paths) + "\n")
+        script = Path(folder) / "load.lua"
+        script.write_text(WRK_SCRIPT % {"paths": path_file, "token": token})
+        # A short warm-up first: every worker has its connection, JWKS and URL resolver ready.
+        for duration in (2, seconds):
+            answer = subprocess.run(
+                ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s", "-s", str(script),
+                 f"http://127.0.0.1:{port}"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+    line = next(line for line in answer.stdout.splitlines() if line.startswith("RESULT"))
+    requests, micros, errors, p50, p95, p99 = line.split()[1:]
+    return {
+        "requests": int(requests),
+        "requests_per_s": int(requests) / (int(micros) / 1e6),
+        "errors": int(errors),
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+    }
+
+
+def main() -> None:
+    from django.test.utils import setup_databases
+
+    standings = _env_int("BENCH_STANDINGS", 1_000_000)
+    seconds = _env_int("BENCH_SECONDS", 10)
+    connections = _env_int("BENCH_CONNECTIONS", 8)
+    workers = _env_int("BENCH_WORKERS", 3)
+    depth = _env_int("BENCH_LEADERBOARD_DEPTH", 1000)
+    database = connection.settings_dict
+    database["TEST"]["NAME"] = f"{database['NAME']}_reports_bench"
+    setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())
+    os.environ["DATABASE_URL"] = (
+        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    )
+    print(
+        f"data: {standings:,} standings in {MAIN}, {standings // 10:,} in each of {', '.join(OTHERS)} ...", flush=True
+    )
+    populate(standings)
+    index_ranking(standings)
+    connection.close()
+
+    rng = random.Random(1)
+    page = 50
+    ranking = [
+        f"/sessions/{MAIN}/ranking/?start={rng.randrange(1, standings - page)}&limit={page}" for _ in range(2000)
+    ]
+    players = [f"/sessions/{MAIN}/players/{nickname(rng.randrange(standings))}/" for _ in range(2000)]
+    board = [f"/leaderboard/?start={rng.randrange(1, depth + 1)}&limit={page}" for _ in range(2000)]
+    cases = [
+        ("ranking page (50, random start)", ranking),
+        ("player position (+/- 5 around)", players),
+        (f"historical leaderboard (50, start <= {depth:,})", board),
+    ]
+    keys = Keys()
+    token = keys.token()
+    port = free_port()
+    server = gunicorn_start(port=port, workers=workers, jwks_url=keys.url)
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "note": "2 cores shared with 7 other helpers' builds and tests, PostgreSQL, Redis and wrk itself",
+        },
+        "setup": {
+            "standings_main_session": standings,
+            "standings_leaderboard": standings + 3 * (standings // 10),
+            "gunicorn_workers": workers,
+            "wrk_connections": connections,
+            "seconds": seconds,
+            "auth": "bearer access token (RS256) of a REST client with reports/read",
+        },
+        "endpoints": {},
+    }
+    try:
+        for name, paths in cases:
+            row = {}
+            for kind, prefix in (("ours", "/api/v1"), ("naive ORM", "/bench/naive")):
+                print(f"{name}: {kind} ...", flush=True)
+                row[kind] = load(
+                    port=port,
+                    paths=[prefix + path for path in paths],
+                    token=token,
+                    seconds=seconds,
+                    connections=connections,
+                )
+            results["endpoints"][name] = row
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        keys.server.shutdown()
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "reports.json").write_text(json.dumps(results, indent=2))
+    print()
+    print(f"{'endpoint':46} {'impl':10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, row in results["endpoints"].items():
+        for kind, figures in row.items():
+            print(
+                f"{name:46} {kind:10} {figures['requests_per_s']:8.1f} {figures['p50_ms']:8.2f} "
+                f"{figures['p95_ms']:8.2f} {figures['p99_ms']:8.2f} {figures['errors']:7d}"
+            )
+    print("goal: ranking page and position p95 <= 20 ms at >= 500 requests/s;", results["machine"]["note"])
+
+
+if __name__ == "__main__":
+    main()
