@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the browsable pages of signed-in staff
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Counted atomically in Redis: DRF's cache throttles let concurrent requests through (alienportal/api/throttling.py).
+    # Counted atomically in Redis: DRF's cache throttles let racing requests through (api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": ["alienportal.api.throttling.AtomicCallerRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
