@@ -1,6 +1,6 @@
-"""Settings of the reports benchmark's gunicorn: the portal's, plus the naive endpoints to compare with."""
+"""Settings of the reports benchmark's gunicorn: the test settings' defaults, no DEBUG, the naive endpoints too."""
 
-from alienportal.settings.base import *  # noqa: F403
+from alienportal.settings.test import *  # noqa: F403
 
 ROOT_URLCONF = "tests.bench.reports_urls"
 DEBUG = False

@@ -89,7 +89,7 @@ class NaiveLeaderboardApi(ReportsApi):
 
 urlpatterns = [
     *portal_urlpatterns,
-    path("bench/naive/sessions/<str:session_id>/ranking/", NaiveRankingApi.as_view()),
-    path("bench/naive/sessions/<str:session_id>/players/<path:nickname>/", NaivePositionApi.as_view()),
-    path("bench/naive/leaderboard/", NaiveLeaderboardApi.as_view()),
+    path("api/bench/naive/sessions/<str:session_id>/ranking/", NaiveRankingApi.as_view()),
+    path("api/bench/naive/sessions/<str:session_id>/players/<path:nickname>/", NaivePositionApi.as_view()),
+    path("api/bench/naive/leaderboard/", NaiveLeaderboardApi.as_view()),
 ]
