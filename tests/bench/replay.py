@@ -24,7 +24,7 @@ def replay_throughput(
     import boto3
     from django.conf import settings
 
-    from alienportal.devstack.services import moto_start
+    from alienportal.devstack.services import MOTO_CREDENTIALS, moto_start
     from scoreboard.archive.objects import (
         FORMAT_JSONL,
         FORMAT_METADATA_KEY,
@@ -36,7 +36,13 @@ def replay_throughput(
 
     moto = moto_start(log_dir=log_dir)
     try:
-        s3 = boto3.client("s3", endpoint_url=moto.url, region_name=settings.AWS_REGION)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=moto.url,
+            region_name=settings.AWS_REGION,
+            aws_access_key_id=MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
         s3.create_bucket(Bucket=BUCKET)
         arrival = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
         for shard, batch in batches(count=count, players=players, seed=1):
