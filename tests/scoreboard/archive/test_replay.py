@@ -153,3 +153,27 @@ def test_the_command_prints_progress_and_a_summary_and_refuses_bad_input(played,
 
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("archive_replay", "--since", "yesterday")
+
+
+def test_a_time_range_replays_only_the_records_that_arrived_in_it(own_s3) -> None:
+    opening = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    session = GameSession.objects.create(
+        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=opening, closing_time=None
+    )
+    early = _snapshot("ann", 10, 3, opening + timedelta(minutes=5))
+    late = _snapshot("bob", 20, 3, opening + timedelta(hours=2, minutes=5))
+    _firehose_put(own_s3, key="2026/11/27/06/fh-1-2026-11-27-06-05-01-aaaa.gz", records=[early])
+    _firehose_put(own_s3, key="2026/11/27/08/fh-1-2026-11-27-08-05-01-bbbb.gz", records=[late])
+    # In the hour before the range: listed (the hour margin), but it arrived before `since`.
+    before = _snapshot("cy", 30, 3, opening + timedelta(hours=1, minutes=59))
+    _firehose_put(own_s3, key="2026/11/27/07/fh-1-2026-11-27-07-59-00-cccc.gz", records=[before])
+
+    summary = archive_replay(
+        scope=ReplayScope(since=opening + timedelta(hours=2), until=opening + timedelta(hours=3)),
+        s3=own_s3.client,
+        bucket=own_s3.bucket,
+        prefix="",
+    )
+
+    assert [row.nickname for row in Standing.objects.filter(session=session)] == ["bob"]
+    assert (summary.objects, summary.events_new, summary.out_of_scope) == (2, 1, 1)  # 06:xx is not even listed
