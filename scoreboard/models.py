@@ -159,12 +159,23 @@ class WorkerHeartbeat(models.Model):
         return self.worker
 
 
+# A real snapshot is about 150 bytes. Keeping whole payloads (Kinesis allows 1 MiB a record) would
+# let anyone who can put records grow PostgreSQL by about 1 MB/s per shard; the length and hash
+# still tell a kept prefix from the whole record and identify repeats.
+DEAD_LETTER_DATA_BYTES = 4096
+
+
 class DeadLetter(models.Model):
-    """A record that could not become a standing, kept with its raw bytes so it can be replayed."""
+    """A record that could not become a standing, kept (its first 4 KiB) so it can be replayed."""
 
     shard_id = models.CharField(max_length=128)
     sequence_number = SequenceNumberField()
+    # At most DEAD_LETTER_DATA_BYTES: a longer record was too large anyway, and is never replayed.
     data = models.BinaryField()
+    data_length = models.PositiveIntegerField(default=0)  # bytes of the whole record
+    data_sha256 = models.CharField(max_length=64, blank=True, default="")  # of the whole record
+    # Kinesis' ApproximateArrivalTimestamp, so a replay applies the same time rules as the drain.
+    arrived_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=64)
     detail = models.CharField(max_length=300, blank=True, default="")
     # Set for unknown-session records, so a replay can find them once the session exists.
@@ -176,10 +187,18 @@ class DeadLetter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shard_id", "sequence_number"], name="dead_letter_one_per_record"),
         ]
-        indexes = [models.Index(fields=["reason", "replayed_at"], name="dead_letter_reason_idx")]
+        indexes = [
+            models.Index(fields=["reason", "replayed_at"], name="dead_letter_reason_idx"),
+            models.Index(fields=["created_at"], name="dead_letter_created_idx"),  # retention
+        ]
 
     def __str__(self) -> str:
         return f"{self.reason} {self.shard_id}/{self.sequence_number}"
+
+    @property
+    def is_truncated(self) -> bool:
+        """Tell whether `data` is only the first part of the record."""
+        return self.data_length > len(self.data)
 
 
 class SessionDiscards(models.Model):

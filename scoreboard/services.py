@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -11,6 +12,20 @@ from django.utils import timezone
 
 from scoreboard.models import DeadLetter
 from scoreboard.stream.persist import BatchOutcome, StreamRecord, batch_route, batch_rows_write, ranking_after_commit
+
+
+def dead_letters_expire(*, older_than: datetime, chunk: int = 5_000) -> int:
+    """Delete dead letters created before `older_than`, a chunk per transaction; return how many."""
+    deleted = 0
+    while True:
+        # Chunks keep each transaction (and its row locks) short while the drain writes new ones.
+        pks = list(
+            DeadLetter.objects.filter(created_at__lt=older_than).order_by("pk").values_list("pk", flat=True)[:chunk]
+        )
+        if not pks:
+            return deleted
+        count, _ = DeadLetter.objects.filter(pk__in=pks).delete()
+        deleted += count
 
 
 @dataclass
@@ -49,8 +64,15 @@ def dead_letters_replay(
             by_shard.setdefault(letter.shard_id, []).append(letter)
         now = timezone.now()
         replayed: list[int] = []
-        for shard_id, items in by_shard.items():
-            records = [StreamRecord(int(item.sequence_number), bytes(item.data)) for item in items]
+        for shard_id, letters_of_shard in by_shard.items():
+            # Only a prefix of a record kept (it was too large): its bytes are not the record's.
+            items = [item for item in letters_of_shard if not item.is_truncated]
+            truncated = len(letters_of_shard) - len(items)
+            if truncated:
+                summary.reasons["too_large"] = summary.reasons.get("too_large", 0) + truncated
+            if not items:
+                continue
+            records = [StreamRecord(int(item.sequence_number), bytes(item.data), item.arrived_at) for item in items]
             routed = batch_route(shard_id=shard_id, records=records)
             still = {item.sequence_number for item in routed.rejected}
             for item in routed.rejected:

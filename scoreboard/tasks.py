@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from alienportal.aws import aws_client
+from scoreboard.services import dead_letters_expire
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.samples import pipeline_sample_take
@@ -41,3 +44,10 @@ def stream_shard_drain(shard_id: str) -> None:
 def pipeline_sample_task() -> int:
     """Sample the per-shard counters (beat, every PIPELINE_SAMPLE_SECONDS) for throughput figures."""
     return pipeline_sample_take(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def dead_letters_expire_task() -> int:
+    """Delete dead letters older than DEAD_LETTER_RETENTION_DAYS (beat, hourly)."""
+    older_than = timezone.now() - timedelta(days=settings.DEAD_LETTER_RETENTION_DAYS)
+    return dead_letters_expire(older_than=older_than)

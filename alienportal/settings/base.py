@@ -257,6 +257,13 @@ STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=9.0)
 STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
 STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
 STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
+# Time sanity by Kinesis' ApproximateArrivalTimestamp (issue 14, README "Time rules"): a snapshot
+# stamped more than the skew after it reached the stream is a dead letter (future_timestamp); after
+# a session closes, a snapshot stamped before closing counts only if it arrived within the grace.
+STREAM_CLOCK_SKEW_SECONDS = env.float("STREAM_CLOCK_SKEW_SECONDS", default=300.0)
+STREAM_CLOSING_GRACE_SECONDS = env.float("STREAM_CLOSING_GRACE_SECONDS", default=60.0)
+# Dead letters older than this are deleted by the beat task scoreboard.tasks.dead_letters_expire_task.
+DEAD_LETTER_RETENTION_DAYS = env.int("DEAD_LETTER_RETENTION_DAYS", default=30)
 
 # --- Reports ------------------------------------------------------------------------------
 # Per-shard counters are sampled this often; throughput is read over PIPELINE_THROUGHPUT_SECONDS.
@@ -331,6 +338,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": STREAM_SYNC_SECONDS},
     },
     "score-events-prune": {"task": "scoreboard.archive.tasks.score_events_prune_task", "schedule": 3600.0},
+    "scoreboard-dead-letters-expire": {
+        "task": "scoreboard.tasks.dead_letters_expire_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 CELERY_TASK_ROUTES = {
     # Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one

@@ -177,7 +177,10 @@ class BatchPipeline:
 
 def _records(response: dict[str, Any]) -> list[StreamRecord]:
     # Sequence numbers are decimal strings of up to 129 digits: integers, never string order.
-    return [StreamRecord(int(record["SequenceNumber"]), record["Data"]) for record in response["Records"]]
+    return [
+        StreamRecord(int(record["SequenceNumber"]), record["Data"], record.get("ApproximateArrivalTimestamp"))
+        for record in response["Records"]
+    ]
 
 
 def shard_drain(

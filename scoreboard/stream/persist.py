@@ -7,6 +7,7 @@ lost its lease cannot commit anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoreboard.live import live_revision_key
-from scoreboard.models import DeadLetter
+from scoreboard.models import DEAD_LETTER_DATA_BYTES, DeadLetter
 from scoreboard.ranking import (
     RankingChange,
     rank_key,
@@ -30,7 +31,7 @@ from scoreboard.ranking import (
     redis_client,
 )
 from scoreboard.stream.leases import Fence, LeaseLost
-from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse
+from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse, timestamp_format
 from sessions.models import GameSession
 from sessions.selectors import session_map
 from sessions.services import seats_release_finished
@@ -42,10 +43,15 @@ DETAIL_CHARS = 300
 
 @dataclass(frozen=True, slots=True)
 class StreamRecord:
-    """One Kinesis record as GetRecords returns it: its sequence number (an integer) and raw bytes."""
+    """One Kinesis record as GetRecords returns it: its sequence number (an integer), raw bytes and arrival.
+
+    `arrival` is Kinesis' ApproximateArrivalTimestamp: when the record reached the stream, which
+    the game cannot forge (None where it is unknown: the time rules are then skipped).
+    """
 
     sequence_number: int
     data: bytes
+    arrival: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +71,7 @@ class _Rejected:
     reason: str
     detail: str
     session_id: str = ""
+    arrival: datetime | None = None
 
 
 @dataclass
@@ -103,23 +110,55 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
             parsed.append((record, snapshot_parse(record.data)))
         except RecordRejected as rejected:
             routed.rejected.append(
-                _Rejected(record.sequence_number, record.data, rejected.reason, _printable(rejected.detail))
+                _Rejected(
+                    record.sequence_number,
+                    record.data,
+                    rejected.reason,
+                    _printable(rejected.detail),
+                    arrival=record.arrival,
+                )
             )
         except Exception as error:  # one record's bytes must never stop the shard
             routed.rejected.append(_unprocessable(record, "unparseable", error))
     # Outside the per-record guards: a database error is not one record's, it stops the batch.
     sessions = session_map(session_ids={snapshot.session_id for _, snapshot in parsed})
+    skew = timedelta(seconds=settings.STREAM_CLOCK_SKEW_SECONDS)
+    grace = timedelta(seconds=settings.STREAM_CLOSING_GRACE_SECONDS)
     accepted = routed.accepted.append
     for record, snapshot in parsed:
         try:
+            arrival = record.arrival
             session = sessions.get(snapshot.session_id)
-            if session is None:
+            if arrival is not None and snapshot.timestamp > arrival + skew:
+                # Stamped in the future (up to the year 9999): it would outrank every real snapshot
+                # of the player for good, since a standing only moves to newer timestamps.
                 routed.rejected.append(
                     _Rejected(
-                        record.sequence_number, record.data, "unknown_session", "", session_id=snapshot.session_id
+                        record.sequence_number,
+                        record.data,
+                        "future_timestamp",
+                        f"stamped {timestamp_format(snapshot.timestamp)}, arrived {timestamp_format(arrival)}",
+                        session_id=snapshot.session_id,
+                        arrival=arrival,
                     )
                 )
-            elif session.closing_time is not None and snapshot.timestamp > session.closing_time:
+            elif session is None:
+                routed.rejected.append(
+                    _Rejected(
+                        record.sequence_number,
+                        record.data,
+                        "unknown_session",
+                        "",
+                        session_id=snapshot.session_id,
+                        arrival=arrival,
+                    )
+                )
+            elif session.closing_time is not None and (
+                snapshot.timestamp > session.closing_time
+                # Backdated but put on the stream after closing (and its grace, for snapshots
+                # still in flight when the manager closed): it would rewrite final results.
+                or (arrival is not None and arrival > session.closing_time + grace)
+            ):
                 routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
             else:
                 score, lives, shots, nickname = snapshot.score, snapshot.lives, snapshot.shots, snapshot.nickname
@@ -147,7 +186,7 @@ def _unprocessable(record: StreamRecord, reason: str, error: Exception) -> _Reje
         "record_unprocessable reason=%s sequence=%s error=%s", reason, record.sequence_number, type(error).__name__
     )
     detail = _printable(f"{type(error).__name__}: {error}")
-    return _Rejected(record.sequence_number, record.data, reason, detail)
+    return _Rejected(record.sequence_number, record.data, reason, detail, arrival=record.arrival)
 
 
 def batch_persist(
@@ -239,10 +278,13 @@ def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetim
                 DeadLetter(
                     shard_id=routed.shard_id,
                     sequence_number=item.sequence_number,
-                    data=item.data,
+                    data=item.data[:DEAD_LETTER_DATA_BYTES],
+                    data_length=len(item.data),
+                    data_sha256=hashlib.sha256(item.data).hexdigest(),
                     reason=item.reason,
                     detail=item.detail,
                     session_id=item.session_id[:64],
+                    arrived_at=item.arrival,
                 )
                 for item in routed.rejected
             ],

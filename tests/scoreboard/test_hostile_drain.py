@@ -230,3 +230,167 @@ def test_any_json_in_any_field_is_accounted_for_exactly_once_and_the_checkpoint_
     assert len(events) + len(letters) + discarded == len(seen)
     assert (events | letters) <= set(seen)
     assert all(reason for reason in DeadLetter.objects.filter(shard_id=shard_id).values_list("reason", flat=True))
+
+
+# --- finding 3: the client's clock decides (time rules by Kinesis' arrival time) ----------------
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@pytest.fixture
+def held_fence():  # type: ignore[no-untyped-def]
+    lease = ShardLease.objects.create(stream_name="time", shard_id="shardId-000000000007")
+    ShardMetrics.objects.create(lease=lease)
+    fence = lease_acquire(stream_name="time", shard_id=lease.shard_id, owner="t")
+    assert fence is not None
+    return fence
+
+
+def _session(closing_time: datetime | None = None) -> GameSession:
+    return GameSession.objects.create(
+        session_id=SESSION_ID,
+        game_type=GameType.MULTIPLE_TRIALS,
+        opening_time=datetime(2026, 1, 1, tzinfo=UTC),
+        closing_time=closing_time,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_stamped_in_the_year_9999_does_not_freeze_the_standing(provisioned) -> None:
+    """Before: the 9999 snapshot won every comparison, so nothing the player did later counted."""
+    _session()
+    kinesis = aws_client("kinesis")
+    stream = f"future-{datetime.now(UTC):%H%M%S%f}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
+    for data in (
+        _snapshot("ann", timestamp="9999-12-31T23:59:59.999Z", score=999_999),
+        _snapshot("ann", timestamp=_now_stamp(), score=120),
+    ):
+        kinesis.put_record(StreamName=stream, Data=data, PartitionKey="ann")
+    (lease,) = shards_sync(kinesis=kinesis, stream_name=stream)
+
+    shard_drain(kinesis=kinesis, stream_name=stream, shard_id=lease.shard_id, owner="t", seconds=2)
+
+    assert Standing.objects.get(nickname="ann").score == 120
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "future_timestamp"
+    assert letter.arrived_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clock_a_little_fast_counts_and_one_beyond_the_skew_is_a_dead_letter(held_fence) -> None:
+    _session()
+    arrival = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    records = [
+        StreamRecord(1, _snapshot("ann", timestamp=_stamp(arrival + timedelta(minutes=4, seconds=59))), arrival),
+        StreamRecord(2, _snapshot("bob", timestamp=_stamp(arrival + timedelta(minutes=5, seconds=1))), arrival),
+    ]
+
+    outcome = batch_persist(fence=held_fence, records=records)
+
+    assert (outcome.events, outcome.dead_letters) == (1, 1)
+    assert list(Standing.objects.values_list("nickname", flat=True)) == ["ann"]
+    assert DeadLetter.objects.get().reason == "future_timestamp"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backdated_snapshot_put_after_closing_does_not_rewrite_final_results(held_fence) -> None:
+    """Before: a snapshot stamped before ClosingTime counted whenever it arrived."""
+    closing = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    _session(closing_time=closing)
+    before_closing = _stamp(closing - timedelta(seconds=10))
+    records = [
+        StreamRecord(1, _snapshot("ann", timestamp=before_closing, score=50), closing - timedelta(seconds=9)),
+        # In flight when the manager closed: within the grace, it counts.
+        StreamRecord(2, _snapshot("bob", timestamp=before_closing, score=60), closing + timedelta(seconds=59)),
+        # Put on the stream long after closing with a backdated stamp: it does not.
+        StreamRecord(3, _snapshot("ann", timestamp=before_closing, score=10**6), closing + timedelta(hours=2)),
+    ]
+
+    outcome = batch_persist(fence=held_fence, records=records)
+
+    assert (outcome.events, outcome.discarded) == (2, 1)
+    assert dict(Standing.objects.values_list("nickname", "score")) == {"ann": 50, "bob": 60}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_drained_hours_later_counts_as_it_arrived(held_fence) -> None:
+    arrival = datetime.now(UTC) - timedelta(hours=3)  # the stream held it while the drain was down
+    _session(closing_time=arrival + timedelta(seconds=30))
+    records = [StreamRecord(1, _snapshot("ann", timestamp=_stamp(arrival - timedelta(seconds=1))), arrival)]
+
+    outcome = batch_persist(fence=held_fence, records=records)
+
+    assert outcome.events == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replayed_future_snapshot_is_still_a_dead_letter(held_fence) -> None:
+    from scoreboard.services import dead_letters_replay
+
+    _session()
+    arrival = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    batch_persist(
+        fence=held_fence,
+        records=[StreamRecord(1, _snapshot("ann", timestamp="9999-01-01T00:00:00.000Z"), arrival)],
+    )
+
+    summary = dead_letters_replay()
+
+    assert (summary.replayed, summary.reasons) == (0, {"future_timestamp": 1})
+    assert not Standing.objects.exists()
+
+
+# --- deliver 6: dead letters are capped and expire -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_1_mib_record_keeps_only_its_first_4_kib_its_length_and_its_hash(held_fence) -> None:
+    """Before: each dead letter kept its whole payload (up to 1 MiB a record)."""
+    import hashlib
+
+    data = b'{"SessionId": "' + b"x" * (1024 * 1024 - 20) + b'"}'
+
+    batch_persist(fence=held_fence, records=[StreamRecord(1, data)])
+
+    letter = DeadLetter.objects.get()
+    assert (letter.reason, len(letter.data), letter.data_length) == ("too_large", 4096, len(data))
+    assert bytes(letter.data) == data[:4096]
+    assert letter.data_sha256 == hashlib.sha256(data).hexdigest()
+    assert letter.is_truncated
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_truncated_dead_letter_whose_prefix_is_a_valid_snapshot_is_never_replayed(held_fence) -> None:
+    from scoreboard.services import dead_letters_replay
+
+    _session()
+    valid = _snapshot("ann", timestamp=_now_stamp(), score=7)
+    batch_persist(fence=held_fence, records=[StreamRecord(1, valid + b" " * 5000)])
+
+    summary = dead_letters_replay()
+
+    assert (summary.replayed, summary.still_dead, summary.reasons) == (0, 1, {"too_large": 1})
+    assert not Standing.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dead_letters_older_than_the_retention_are_deleted_by_the_beat_task(settings, held_fence) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings as django_settings
+
+    from scoreboard.tasks import dead_letters_expire_task
+
+    settings.DEAD_LETTER_RETENTION_DAYS = 30
+    batch_persist(fence=held_fence, records=[StreamRecord(number, b"junk") for number in range(1, 8)])
+    DeadLetter.objects.filter(sequence_number__lte=5).update(created_at=datetime.now(UTC) - timedelta(days=31))
+    DeadLetter.objects.filter(sequence_number=6).update(created_at=datetime.now(UTC) - timedelta(days=29))
+
+    deleted = dead_letters_expire_task()
+
+    assert deleted == 5
+    assert sorted(int(number) for number in DeadLetter.objects.values_list("sequence_number", flat=True)) == [6, 7]
+    beat = [entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "scoreboard.tasks.dead_letters_expire_task" in beat
