@@ -10,16 +10,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.module_loading import import_string
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 
 from alienportal.access import has_portal_access
+from alienportal.auth.views import post_sign_in_target, post_sign_in_target_store
 
 logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def client_address(request: HttpRequest) -> str:
@@ -116,6 +122,42 @@ class OIDCSessionRefresh(SessionRefresh):
         self.OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
         self.OIDC_USE_NONCE = True
         self.OIDC_NONCE_SIZE = 32
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        """Re-check an overdue sign-in; never let a write through on one.
+
+        The library re-checks on GET only (a POST cannot be replayed after the provider's
+        redirect), so a person removed from Managers could go on POSTing for the life of the
+        Django session. A write on an overdue sign-in changes nothing: APIs answer 403, browsers
+        are sent to sign-in (which re-syncs the roles), and the write is not done.
+        """
+        if request.method not in SAFE_METHODS and self._is_overdue(request):
+            logger.info("auth.write_refused_recheck_due user_id=%s path=%s", request.user.pk, request.path)
+            if _starts_with_any(request.path_info, [*settings.PORTAL_API_PREFIXES, *settings.GAME_API_PREFIXES]):
+                return JsonResponse(
+                    {
+                        "errorMessage": "Your sign-in must be checked again: sign in, then retry.",
+                        "errorCode": "SignInRecheckDue",
+                    },
+                    status=403,
+                )
+            back_to = post_sign_in_target(request, request.path) or "/"
+            return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': back_to})}")
+        response = super().process_request(request)
+        # The library stores get_full_path() as the page to return to: `GET //evil.example/` would
+        # come back from the provider as `Location: //evil.example/`.
+        post_sign_in_target_store(request)
+        return response
+
+    def _is_overdue(self, request: HttpRequest) -> bool:
+        if not request.user.is_authenticated or "HTTP_AUTHORIZATION" in request.META:
+            return False  # a bearer token, not this session, authenticates the call
+        backend = request.session.get(BACKEND_SESSION_KEY)
+        if backend and not issubclass(import_string(backend), OIDCAuthenticationBackend):
+            return False  # break-glass: never signed in at the provider
+        if request.path in self.exempt_urls or any(pattern.match(request.path) for pattern in self.exempt_url_patterns):
+            return False  # sign-out must always work
+        return bool(request.session.get("oidc_id_token_expiration", 0) <= time.time())
 
     @property
     def OIDC_OP_AUTHORIZATION_ENDPOINT(self) -> str:

@@ -8,10 +8,52 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+# Where the provider's session keeps the page to return to after sign-in (mozilla-django-oidc's key).
+NEXT_SESSION_KEY = "oidc_login_next"
+
+
+def post_sign_in_target(request: HttpRequest, url: object) -> str | None:
+    """Return `url` if it is a path on this site (relative, same host, same scheme), else None.
+
+    `//evil.example/` and `/\\evil.example/` are relative-looking but browsers read them as
+    another host: a path must start with one slash and nothing a browser turns into a second one.
+    """
+    if not isinstance(url, str) or not url.startswith("/") or url[1:2] in ("/", "\\"):
+        return None
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return None
+    return url
+
+
+def post_sign_in_target_store(request: HttpRequest) -> None:
+    """Check the stored post-sign-in target; one that leaves the site is dropped (the default applies)."""
+    stored = request.session.get(NEXT_SESSION_KEY)
+    if stored is not None and post_sign_in_target(request, stored) is None:
+        request.session[NEXT_SESSION_KEY] = None
+
+
+class PortalAuthenticationRequestView(OIDCAuthenticationRequestView):
+    """The library's sign-in start, keeping only a same-site, relative `next`."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = super().get(request)
+        post_sign_in_target_store(request)
+        return response
+
+
+class PortalAuthenticationCallbackView(OIDCAuthenticationCallbackView):
+    """The library's callback, which trusts the stored target: checked again where it is used."""
+
+    @property
+    def success_url(self) -> str:
+        target = post_sign_in_target(self.request, self.request.session.get(NEXT_SESSION_KEY))
+        return target or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def provider_logout_url(request: HttpRequest) -> str:
@@ -48,9 +90,7 @@ def sign_in_failed(request: HttpRequest) -> HttpResponse:
 @never_cache
 def admin_login(request: HttpRequest) -> HttpResponse:
     """Replace the admin's password form: people sign in through the provider."""
-    next_url = request.GET.get("next") or reverse("admin:index")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("admin:index")
+    next_url = post_sign_in_target(request, request.GET.get("next")) or reverse("admin:index")
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url)
     return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': next_url})}")

@@ -220,6 +220,11 @@ OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session re
 OIDC_OP_LOGOUT_URL_METHOD = "alienportal.auth.views.provider_logout_url"
 OIDC_TIMEOUT = 10
 OIDC_EXEMPT_URLS: list[str] = []
+# Sign-in targets are checked where they are stored and where they are used (same site, relative).
+OIDC_AUTHENTICATE_CLASS = "alienportal.auth.views.PortalAuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "alienportal.auth.views.PortalAuthenticationCallbackView"
+# APIs outside PORTAL_API_PREFIXES: a write on an overdue sign-in gets 403 there, not a redirect.
+GAME_API_PREFIXES = ["/v1/"]
 # How long a sign-in is trusted before a silent re-check at the provider (and a roles re-sync).
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=300)
 
