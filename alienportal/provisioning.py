@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -446,7 +447,22 @@ def aws_provision(
 
 
 def devstack_state_write(result: ProvisioningResult) -> None:
-    """Write what provisioning found to the devstack state file the demo and tests read."""
+    """Write what provisioning found to the devstack state file the demo and tests read.
+
+    Readable by its owner only (0600). For real AWS (no endpoint override) no secret is written:
+    app-client secrets and demo passwords of a real account belong in a secret store, not in a
+    file in the working tree.
+    """
+    document = result.as_dict()
+    if not result.endpoint_url:
+        document["portal_client_secret"] = document["reports_client_secret"] = ""
+        document["demo_users"] = [{**user, "password": ""} for user in document["demo_users"]]
     path = settings.DEVSTACK_STATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    # Created 0600 (never world-readable, not even for a moment), then renamed over the old file.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(json.dumps(document, indent=2) + "\n")
+    os.replace(temporary, path)

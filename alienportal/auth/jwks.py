@@ -18,12 +18,21 @@ class JwksUnavailable(Exception):
     """The key set could not be fetched or parsed."""
 
 
+# After a failed fetch, no new attempt for 1 s, then 2, 4, ... up to this (per key set).
+FETCH_BACKOFF_MAX = 60.0
+
+
 @dataclass
 class _KeySet:
     keys: dict[str, Any] = field(default_factory=dict)
-    fetched_at: float = 0.0
+    fetched_at: float = 0.0  # last successful fetch
+    attempted_at: float = 0.0  # last fetch, successful or not
+    failures: int = 0  # failed fetches in a row
+    retry_at: float = 0.0
+    fetching: threading.Event | None = None  # set when the fetch in flight ends
 
 
+# Guards the cache only: never held across a fetch, so one slow provider stalls nobody else.
 _lock = threading.Lock()
 _key_sets: dict[str, _KeySet] = {}
 
@@ -55,19 +64,55 @@ def jwks_signing_key(
 
     Keys are cached for `max_age` seconds. An unknown kid refetches the set once (the provider
     may have rotated its keys), but at most once per `min_refetch_interval`, so a flood of tokens
-    with made-up kids cannot turn into a flood of requests to the provider.
+    with made-up kids cannot turn into a flood of requests to the provider. One fetch per key set
+    runs at a time, outside the lock (callers needing the same set wait for it, up to `timeout`);
+    after a failure the set is not fetched again for a growing while (1 s doubling to
+    FETCH_BACKOFF_MAX): meanwhile the keys of the last good fetch still serve, and a kid they lack
+    raises JwksUnavailable at once.
     """
-    with _lock:
-        key_set = _key_sets.setdefault(url, _KeySet())
-        now = time.monotonic()
-        stale = now - key_set.fetched_at > max_age or not key_set.fetched_at
-        if not stale and kid in key_set.keys:
-            return key_set.keys[kid]
-        if stale or now - key_set.fetched_at >= min_refetch_interval:
-            key_set.keys = _jwks_fetch(url, timeout=timeout)
-            key_set.fetched_at = now
-            logger.info("jwks.fetched url=%s keys=%s", url, len(key_set.keys))
-        return key_set.keys.get(kid)
+    while True:
+        with _lock:
+            key_set = _key_sets.setdefault(url, _KeySet())
+            now = time.monotonic()
+            stale = not key_set.fetched_at or now - key_set.fetched_at > max_age
+            if not stale and kid in key_set.keys:
+                return key_set.keys[kid]
+            if not stale and now - key_set.attempted_at < min_refetch_interval:
+                return None
+            if now < key_set.retry_at:
+                if kid in key_set.keys:
+                    return key_set.keys[kid]
+                raise JwksUnavailable(
+                    f"JWKS at {url} failed {key_set.failures} times; next try in {key_set.retry_at - now:.0f} s"
+                )
+            in_flight = key_set.fetching
+            if in_flight is None:
+                done = key_set.fetching = threading.Event()
+        if in_flight is not None:
+            in_flight.wait(timeout)  # its outcome (keys, or a back-off) is in the cache then
+            continue
+        try:
+            keys = _jwks_fetch(url, timeout=timeout)
+        except Exception:
+            with _lock:
+                key_set.failures += 1
+                key_set.attempted_at = time.monotonic()
+                key_set.retry_at = key_set.attempted_at + min(FETCH_BACKOFF_MAX, 2.0 ** (key_set.failures - 1))
+            logger.warning("jwks.fetch_failed url=%s failures=%s", url, key_set.failures)
+            raise
+        else:
+            with _lock:
+                key_set.keys = keys
+                key_set.fetched_at = key_set.attempted_at = time.monotonic()
+                key_set.failures = 0
+                key_set.retry_at = 0.0
+        finally:
+            # The outcome is in the cache before anyone waiting on this fetch looks again.
+            with _lock:
+                key_set.fetching = None
+            done.set()
+        logger.info("jwks.fetched url=%s keys=%s", url, len(keys))
+        return keys.get(kid)
 
 
 def jwks_cache_clear() -> None:

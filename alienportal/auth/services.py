@@ -39,10 +39,15 @@ def _role_permissions(role: Role) -> str | frozenset[str]:
 ROLE_PERMISSIONS: dict[Role, str | frozenset[str]] = {role: _role_permissions(role) for role in Role}
 
 # Even Managers do not get these: users, groups and identities come from Cognito and are
-# overwritten at each sign-in, and whoever can edit users can make themselves superuser.
-MANAGERS_EXCLUDED = Q(
-    content_type__app_label__in=["auth", "portal_auth"],
-    content_type__model__in=["user", "group", "permission", "identity"],
+# overwritten at each sign-in, and whoever can edit users can make themselves superuser. Nor may
+# they change Celery beat's schedules (the drain's shard sync, session expiry, retention): the
+# settings define them, and a disabled sync silently stops the drain; they may look.
+MANAGERS_EXCLUDED = (
+    Q(
+        content_type__app_label__in=["auth", "portal_auth"],
+        content_type__model__in=["user", "group", "permission", "identity"],
+    )
+    | Q(content_type__app_label="django_celery_beat")
 ) & ~Q(codename__startswith="view_")
 
 

@@ -110,6 +110,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": APP_NAME,
+        # Never unpickle what Redis returns (alienportal/cache.py).
+        "OPTIONS": {"serializer": "alienportal.cache.JsonSerializer"},
     }
 }
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 # Deployments serve collected static files (WhiteNoise); `collectstatic` writes them here by default.
 os.environ.setdefault("DJANGO_STATIC_ROOT", str(Path(__file__).resolve().parent.parent.parent / "staticfiles"))
 
-from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from alienportal.settings.base import *  # noqa: F403
@@ -62,11 +62,12 @@ _provider_origin = [f"{_provider.scheme}://{_provider.netloc}"] if _provider.net
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # Dash (django-plotly-dash) bootstraps its renderer with an inline script and plotly.js
-        # compiles functions at run time; the Swagger UI of /api/docs/ loads from jsDelivr.
-        "script-src": [SELF, UNSAFE_INLINE, UNSAFE_EVAL, "https://cdn.jsdelivr.net"],
-        "style-src": [SELF, UNSAFE_INLINE, "https://cdn.jsdelivr.net"],
-        "img-src": [SELF, "data:", "blob:", "https://cdn.jsdelivr.net"],
+        # Our own scripts only: no CDN and no 'unsafe-eval' or inline script until a page needs
+        # them (issue 14). The dashboards add exactly what Dash needs when they land, and the
+        # API docs serve Swagger UI from our static files. Inline styles: the admin's templates.
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF, *env.list("CSP_CONNECT_SRC", default=[])],  # e.g. wss://portal.example.com
         "worker-src": [SELF, "blob:"],

@@ -1,5 +1,7 @@
 """Provisioning creates every resource once, is idempotent, and never half-provisions."""
 
+import json
+import stat
 import uuid
 
 import pytest
@@ -7,7 +9,14 @@ from botocore.exceptions import ClientError
 from django.test import override_settings
 
 from alienportal.aws import aws_client
-from alienportal.provisioning import DEMO_USERS, GROUPS, ProvisioningError, aws_provision
+from alienportal.provisioning import (
+    DEMO_USERS,
+    GROUPS,
+    ProvisioningError,
+    ProvisioningResult,
+    aws_provision,
+    devstack_state_write,
+)
 
 
 def _names() -> dict[str, object]:
@@ -87,3 +96,33 @@ def test_a_failure_part_way_removes_what_the_run_created() -> None:
         assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
         with pytest.raises(ClientError):
             aws_client("s3").head_bucket(Bucket=names["ARCHIVE_BUCKET"])
+
+
+def _result(endpoint_url: str | None) -> ProvisioningResult:
+    return ProvisioningResult(
+        region="us-east-1",
+        endpoint_url=endpoint_url,
+        stream_name="s",
+        portal_client_secret="portal-secret",
+        reports_client_secret="reports-secret",
+        demo_users=[{"username": "manager", "password": "demo-password", "group": "Managers"}],
+    )
+
+
+def test_provisioning_real_aws_writes_no_secret_to_the_state_file(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Before: the app clients' secrets of a real account landed in var/devstack.json."""
+    settings.DEVSTACK_STATE_FILE = tmp_path / "devstack.json"
+    devstack_state_write(_result(None))
+    text = settings.DEVSTACK_STATE_FILE.read_text()
+    for secret in ("portal-secret", "reports-secret", "demo-password"):
+        assert secret not in text
+    assert json.loads(text)["demo_users"][0]["username"] == "manager"
+
+
+def test_provisioning_state_file_is_readable_by_its_owner_only(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.DEVSTACK_STATE_FILE = tmp_path / "devstack.json"
+    settings.DEVSTACK_STATE_FILE.write_text("{}")
+    settings.DEVSTACK_STATE_FILE.chmod(0o644)
+    devstack_state_write(_result("http://127.0.0.1:4566"))
+    assert stat.S_IMODE(settings.DEVSTACK_STATE_FILE.stat().st_mode) == 0o600
+    assert json.loads(settings.DEVSTACK_STATE_FILE.read_text())["portal_client_secret"] == "portal-secret"  # moto's
