@@ -60,6 +60,8 @@ def main() -> None:
             "AWS_ENDPOINT_URL": aws_endpoint,
             "REDIS_URL": redis.url,
             "DJANGO_SETTINGS_MODULE": settings_module_default(),
+            # The demo is development, said explicitly: the development key serves only with DEBUG on.
+            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true"),
             "PYTHONUNBUFFERED": "1",
         }
 

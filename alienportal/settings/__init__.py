@@ -8,6 +8,9 @@ else DEFAULT_SETTINGS_MODULE. Every entry point (manage.py, WSGI, Celery, the de
 import os
 
 DEFAULT_SETTINGS_MODULE = "alienportal.settings.local"
+# The key local.py gives development. Public (it is in the repository), so it may sign sessions only
+# where DEBUG is explicitly on (base.py refuses it otherwise; production refuses it always).
+DEVELOPMENT_SECRET_KEY = "insecure-dev-only-key-change-me"  # noqa: S105
 
 
 def settings_module_default() -> str:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from alienportal.settings import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -298,8 +301,9 @@ ARCHIVE_EXPIRATION_DAYS = env.int("ARCHIVE_EXPIRATION_DAYS", default=0)
 # and its API Gateway answered `Access-Control-Allow-Origin: *`). Only the game API (/v1/) is
 # cross-origin; it authenticates with bearer tokens, never cookies, so no credentials are allowed.
 CORS_URLS_REGEX = r"^/v1/.*$"
-CORS_ALLOWED_ORIGINS = env.list("GAME_CORS_ALLOWED_ORIGINS", default=[])
-CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+# Unset (development) or `*`: any origin; production requires it set, `*` said explicitly.
+CORS_ALLOW_ALL_ORIGINS = env.list("GAME_CORS_ALLOWED_ORIGINS", default=[]) in ([], ["*"])
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else env.list("GAME_CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-amz-date", "x-api-key", "x-amz-security-token")
@@ -415,3 +419,12 @@ SUPPORT_SLA_DUE_SOON_MINUTES = env.int("SUPPORT_SLA_DUE_SOON_MINUTES", default=6
 # and two statuses closer than one frame of the original game (50 fps) are marked too fast.
 TRAIL_GAP_SECONDS = env.int("TRAIL_GAP_SECONDS", default=30)
 TRAIL_MIN_STATUS_INTERVAL_MS = env.int("TRAIL_MIN_STATUS_INTERVAL_MS", default=20)
+
+# --- Safe defaults (issue 14) ---------------------------------------------------------------
+# Every entry point (manage.py, WSGI, Celery) defaults to local.py and its public development
+# key: that key signs sessions only where DEBUG was switched on on purpose.
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "The development secret key is public: set DJANGO_DEBUG=true for development, or set "
+        "DJANGO_SETTINGS_MODULE=alienportal.settings.production and a DJANGO_SECRET_KEY of your own."
+    )

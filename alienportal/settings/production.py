@@ -16,17 +16,65 @@ os.environ.setdefault("DJANGO_STATIC_ROOT", str(Path(__file__).resolve().parent.
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from alienportal.settings import DEVELOPMENT_SECRET_KEY
 from alienportal.settings.base import *  # noqa: F403
 from alienportal.settings.base import (
+    CELERY_BROKER_URL,
+    CELERY_RESULT_BACKEND,
+    COGNITO_JWKS_URL,
     DEBUG,
     INSTALLED_APPS,
     MIDDLEWARE,
     OIDC_OP_AUTHORIZATION_ENDPOINT,
+    OIDC_OP_JWKS_ENDPOINT,
+    OIDC_OP_LOGOUT_ENDPOINT,
+    OIDC_OP_TOKEN_ENDPOINT,
+    OIDC_OP_USER_ENDPOINT,
+    REDIS_URL,
+    SECRET_KEY,
     env,
 )
 
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be false in production (debug pages leak settings and data).")
+
+
+def _unsafe_production_settings() -> list[str]:
+    """Return what makes these settings unsafe to serve (issue 14); production refuses to start on any."""
+    problems = []
+    test_key = "test-only-secret-key-not-for-production-use-0123456789"
+    # Django's own check --deploy bar: 50 characters, 5 different ones.
+    if SECRET_KEY in (DEVELOPMENT_SECRET_KEY, test_key) or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append("DJANGO_SECRET_KEY must be your own random key of at least 50 characters")
+    if not env.bool("REDIS_ALLOW_NO_PASSWORD", default=False):
+        for name, url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):
+            if url.startswith(("redis://", "rediss://")) and not urlsplit(url).password:
+                problems.append(f"{name} has no password (or set REDIS_ALLOW_NO_PASSWORD=true)")
+        if CELERY_RESULT_BACKEND.startswith(("redis://", "rediss://")) and not urlsplit(CELERY_RESULT_BACKEND).password:
+            problems.append("CELERY_RESULT_BACKEND has no password (or set REDIS_ALLOW_NO_PASSWORD=true)")
+    endpoints = {
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "OIDC_OP_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+        "OIDC_OP_USER_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+        "OIDC_OP_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT,
+        "OIDC_OP_LOGOUT_ENDPOINT": OIDC_OP_LOGOUT_ENDPOINT,
+        "COGNITO_JWKS_URL": COGNITO_JWKS_URL,
+    }
+    # Keys and tokens over plain HTTP can be swapped in transit: whoever does signs our sessions.
+    problems.extend(
+        f"{name} must be https://" for name, url in endpoints.items() if url and not url.startswith("https://")
+    )
+    # Said explicitly, never defaulted: 0 behind a balancer makes every visitor one address (31
+    # sign-ins a minute lock all staff out); `*` lets any web page call the game API.
+    if "DJANGO_TRUSTED_PROXY_COUNT" not in os.environ:
+        problems.append("DJANGO_TRUSTED_PROXY_COUNT must be set (the reverse proxies in front; 0 if none)")
+    if "GAME_CORS_ALLOWED_ORIGINS" not in os.environ:
+        problems.append("GAME_CORS_ALLOWED_ORIGINS must be set (the game's origins, or * for any)")
+    return problems
+
+
+if _problems := _unsafe_production_settings():
+    raise ImproperlyConfigured("Unsafe production settings: " + "; ".join(_problems) + ".")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

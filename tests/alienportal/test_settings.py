@@ -26,7 +26,7 @@ def test_defaults_use_sqlite_and_local_redis_for_the_demo() -> None:
     result = _settings_value(
         "alienportal.settings.local",
         "[s.DATABASES['default']['ENGINE'], s.REDIS_URL, s.AWS_ENDPOINT_URL, s.KINESIS_SHARD_COUNT, s.DEBUG]",
-        {"DJANGO_READ_DOT_ENV": "0"},
+        {"DJANGO_READ_DOT_ENV": "0", "DJANGO_DEBUG": "true"},  # development says so (issue 14)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == '["django.db.backends.sqlite3", "redis://127.0.0.1:6379/0", null, 2, true]'
@@ -39,6 +39,7 @@ def test_environment_overrides_every_part() -> None:
         "s.REDIS_URL, s.CELERY_BROKER_URL, s.AWS_ENDPOINT_URL, s.AWS_REGION, s.KINESIS_STREAM_NAME, "
         "s.ARCHIVE_BUCKET, s.SSM_SESSION_PARAMETER, s.COGNITO_USER_POOL_ID]",
         {
+            "DJANGO_DEBUG": "true",
             "DATABASE_URL": "postgres://u:p@db.internal:5433/portal",
             "REDIS_URL": "redis://cache.internal:6380/2",
             "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
@@ -78,6 +79,9 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
         "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-with-enough-entropy-0123456789abcdef",
         "DJANGO_ALLOWED_HOSTS": "portal.example.com",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/alienportal",
+        "REDIS_URL": "redis://:a-redis-password@redis.internal:6379/0",
+        "DJANGO_TRUSTED_PROXY_COUNT": "1",
+        "GAME_CORS_ALLOWED_ORIGINS": "*",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
     "DJANGO_READ_DOT_ENV": "0",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/alienportal",
     "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://login.example.com/oauth2/authorize",
+    "REDIS_URL": "redis://:a-redis-password@redis.internal:6379/0",
+    "DJANGO_TRUSTED_PROXY_COUNT": "0",
+    "GAME_CORS_ALLOWED_ORIGINS": "https://game.example.com",
 }
 
 # Runs in a clean interpreter under production settings; requests a page that needs no database.
