@@ -173,7 +173,10 @@ RULES: list[Rule] = [
     Rule("admin/portal_auth/identity/add/", page(support=403, manager=403, superuser=403)),
     Rule("admin/portal_auth/identity/*/delete/", page(support=403, manager=403)),
     Rule("admin/portal_auth/identity/*", page(support=403)),
-    # Periodic tasks (django-celery-beat): managers only.
+    # Periodic tasks (django-celery-beat): the settings define them; managers may look, not add,
+    # change or delete (a disabled shard sync silently stops the drain). Issue 14.
+    Rule("admin/django_celery_beat/*/add/", page(support=403, manager=403)),
+    Rule("admin/django_celery_beat/*/delete/", page(support=403, manager=403)),
     Rule("admin/django_celery_beat/*", page(support=403)),
     # Game sessions: managers control them; support may look and release seats, never control.
     # Sessions and seats are never deleted, seats never added by hand (the game takes them).
