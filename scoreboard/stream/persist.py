@@ -129,20 +129,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
         try:
             arrival = record.arrival
             session = sessions.get(snapshot.session_id)
-            if arrival is not None and snapshot.timestamp > arrival + skew:
-                # Stamped in the future (up to the year 9999): it would outrank every real snapshot
-                # of the player for good, since a standing only moves to newer timestamps.
-                routed.rejected.append(
-                    _Rejected(
-                        record.sequence_number,
-                        record.data,
-                        "future_timestamp",
-                        f"stamped {timestamp_format(snapshot.timestamp)}, arrived {timestamp_format(arrival)}",
-                        session_id=snapshot.session_id,
-                        arrival=arrival,
-                    )
-                )
-            elif session is None:
+            if session is None:
                 routed.rejected.append(
                     _Rejected(
                         record.sequence_number,
@@ -160,6 +147,19 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                 or (arrival is not None and arrival > session.closing_time + grace)
             ):
                 routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
+            elif arrival is not None and snapshot.timestamp > arrival + skew:
+                # Stamped in the future (up to the year 9999): it would outrank every real snapshot
+                # of the player for good, since a standing only moves to newer timestamps.
+                routed.rejected.append(
+                    _Rejected(
+                        record.sequence_number,
+                        record.data,
+                        "future_timestamp",
+                        f"stamped {timestamp_format(snapshot.timestamp)}, arrived {timestamp_format(arrival)}",
+                        session_id=snapshot.session_id,
+                        arrival=arrival,
+                    )
+                )
             else:
                 score, lives, shots, nickname = snapshot.score, snapshot.lives, snapshot.shots, snapshot.nickname
                 row = (

@@ -37,7 +37,8 @@ def _record(sequence: int, score: int) -> dict:  # type: ignore[type-arg]
         "SequenceNumber": str(sequence),
         "Data": json.dumps(data).encode(),
         "PartitionKey": "ann",
-        "ApproximateArrivalTimestamp": datetime(2026, 11, 27, tzinfo=UTC),
+        # When Kinesis received it: just after the game stamped it (the drain's time rules compare them).
+        "ApproximateArrivalTimestamp": datetime(2026, 11, 27, 10, 0, sequence, 500_000, tzinfo=UTC),
     }
 
 
