@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OIDC_DIR := devtools/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
+KINESALITE_DIR := devtools/kinesalite
+KINESALITE_STAMP := $(KINESALITE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services system-packages oidc-provider clean bench bench-reports
+.PHONY: demo test lint format typecheck services system-packages oidc-provider kinesalite clean bench bench-reports
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +30,15 @@ $(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
 ## oidc-provider: install the development OpenID provider (devtools/oidc)
 oidc-provider: $(OIDC_STAMP)
 
+# kinesalite, the Kinesis of the resharding tests, exactly as locked (npm ci).
+$(KINESALITE_STAMP): $(KINESALITE_DIR)/package.json $(KINESALITE_DIR)/package-lock.json
+	@scripts/ensure-system-packages node
+	cd $(KINESALITE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(KINESALITE_STAMP)
+
+## kinesalite: install kinesalite (devtools/kinesalite) for the resharding tests
+kinesalite: $(KINESALITE_STAMP)
+
 ## demo: set everything up and run the portal, its pipeline and a simulated game (Ctrl-C stops it)
 demo: $(STAMP) oidc-provider
 	$(BIN)/python -m alienportal.devstack.demo
@@ -37,7 +48,7 @@ services:
 	@scripts/ensure-services
 
 ## test: lint, format check and the whole test suite against PostgreSQL, Redis and moto server
-test: $(STAMP) services system-packages oidc-provider
+test: $(STAMP) services system-packages oidc-provider kinesalite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy alienportal scoreboard sessions reports support
@@ -66,4 +77,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy alienportal scoreboard sessions reports support
 
 clean:
-	rm -rf $(VENV) var staticfiles bench-results $(OIDC_DIR)/node_modules
+	rm -rf $(VENV) var staticfiles bench-results $(OIDC_DIR)/node_modules $(KINESALITE_DIR)/node_modules
