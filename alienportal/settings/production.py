@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 # Deployments serve collected static files (WhiteNoise); `collectstatic` writes them here by default.
 os.environ.setdefault("DJANGO_STATIC_ROOT", str(Path(__file__).resolve().parent.parent.parent / "staticfiles"))
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from alienportal.settings import DEVELOPMENT_SECRET_KEY
@@ -110,12 +110,12 @@ _provider_origin = [f"{_provider.scheme}://{_provider.netloc}"] if _provider.net
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # Our own scripts only: no CDN and no 'unsafe-eval' or inline script until a page needs
-        # them (issue 14). The dashboards add exactly what Dash needs when they land, and the
-        # API docs serve Swagger UI from our static files. Inline styles: the admin's templates.
-        "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        # Scripts from the portal itself only, never a CDN (issue 14). Dash (django-plotly-dash,
+        # served locally) needs its inline bootstrap script and plotly.js compiles functions at
+        # run time: the only reasons for 'unsafe-inline' and 'unsafe-eval' (test_csp_browser.py).
+        "script-src": [SELF, UNSAFE_INLINE, UNSAFE_EVAL],
+        "style-src": [SELF, UNSAFE_INLINE],  # the admin's and Dash's inline styles
+        "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF, *env.list("CSP_CONNECT_SRC", default=[])],  # e.g. wss://portal.example.com
         "worker-src": [SELF, "blob:"],
