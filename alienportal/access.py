@@ -22,6 +22,8 @@ class Role(StrEnum):
 
 class Capability(StrEnum):
     PLAY_GAME = "play_game"
+    # Seat, free and post statuses for any player through the game API (players: only themselves).
+    PLAY_AS_ANYONE = "play_as_anyone"
     RUN_SESSIONS = "run_sessions"
     RELEASE_SEATS = "release_seats"
     LOOK_UP_PLAYERS = "look_up_players"
@@ -36,8 +38,8 @@ class Capability(StrEnum):
     VIEW_COSTS = "view_costs"  # the cost and capacity dashboard: managers only
 
 
-# What the portal's pages offer; playing is the game's, not the portal's.
-PORTAL_CAPABILITIES = frozenset(Capability) - {Capability.PLAY_GAME}
+# What the portal's pages offer; playing (as oneself or for anyone) is the game's, not the portal's.
+PORTAL_CAPABILITIES = frozenset(Capability) - {Capability.PLAY_GAME, Capability.PLAY_AS_ANYONE}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     # Managers may do everything, playing included: they try the game before opening it to players.

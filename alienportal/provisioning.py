@@ -65,6 +65,9 @@ class ProvisioningResult:
     reports_client_id: str = ""
     reports_client_secret: str = ""
     game_client_id: str = ""
+    user_pool_url: str = ""
+    identity_pool_id: str = ""
+    game_config_parameters: list[str] = field(default_factory=list)
     demo_users: list[dict[str, str]] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
@@ -79,6 +82,8 @@ class _Plan:
     bucket_exists: bool = False
     parameter_exists: bool = False
     user_pool_id: str = ""
+    identity_pool_id: str = ""
+    config_parameters_existing: set[str] = field(default_factory=set)
 
 
 def _error_code(exc: ClientError) -> str:
@@ -88,7 +93,9 @@ def _error_code(exc: ClientError) -> str:
 def _plan(*, shard_count: int) -> _Plan:
     """Read what exists; raise ProvisioningError before any write if we could not finish."""
     plan = _Plan()
-    kinesis, s3, ssm, cognito = (aws_client(name) for name in ("kinesis", "s3", "ssm", "cognito-idp"))
+    kinesis, s3, ssm, cognito, identity = (
+        aws_client(name) for name in ("kinesis", "s3", "ssm", "cognito-idp", "cognito-identity")
+    )
     try:
         try:
             summary = kinesis.describe_stream_summary(StreamName=settings.KINESIS_STREAM_NAME)
@@ -133,6 +140,9 @@ def _plan(*, shard_count: int) -> _Plan:
                     plan.user_pool_id = pool["Id"]
         if settings.COGNITO_USER_POOL_ID:
             plan.user_pool_id = settings.COGNITO_USER_POOL_ID
+        plan.identity_pool_id = _identity_pool_find(identity)
+        names = list(game_config_parameter_names().values())
+        plan.config_parameters_existing = {p["Name"] for p in ssm.get_parameters(Names=names)["Parameters"]}
     except ClientError as exc:
         raise ProvisioningError(
             f"cannot read the current resources ({_error_code(exc)}: {exc}); nothing was created. "
@@ -372,10 +382,121 @@ def _ensure_cognito(
         ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"],
     )
     result.game_client_id = game["ClientId"]
+    # The pool as identity pools and the game name it: the issuer without its scheme.
+    result.user_pool_url = f"cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool_id}"
 
     if demo_users:
         for user in DEMO_USERS:
             _ensure_demo_user(cognito, result, pool_id=pool_id, user=user)
+
+
+def game_config_parameter_names() -> dict[str, str]:
+    """Return the SSM parameters the game's /v1/config serves, by what they hold (the original's names)."""
+    path = settings.SSM_GAME_CONFIG_PATH.rstrip("/")
+    return {key: f"{path}/{key}" for key in ("clientid", "identitypoolid", "userpoolid", "userpoolurl")}
+
+
+def _identity_pool_find(identity: Any) -> str:
+    found = ""
+    kwargs: dict[str, Any] = {"MaxResults": 60}
+    while True:
+        page = identity.list_identity_pools(**kwargs)
+        for pool in page["IdentityPools"]:
+            if pool["IdentityPoolName"] == settings.COGNITO_IDENTITY_POOL_NAME:
+                if found:
+                    raise ProvisioningError(
+                        f"more than one identity pool is named {settings.COGNITO_IDENTITY_POOL_NAME!r}; "
+                        "delete the extra one or set COGNITO_IDENTITY_POOL_NAME"
+                    )
+                found = str(pool["IdentityPoolId"])
+        if not page.get("NextToken"):
+            return found
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def _ensure_identity_pool(result: ProvisioningResult, plan: _Plan, undo: _Undo) -> None:
+    """The identity pool the game's client refreshes credentials from after signing in (as the original)."""
+    identity = aws_client("cognito-identity")
+    providers = [
+        {"ProviderName": result.user_pool_url, "ClientId": result.game_client_id, "ServerSideTokenCheck": False}
+    ]
+    name = settings.COGNITO_IDENTITY_POOL_NAME
+    if plan.identity_pool_id:
+        pool = identity.describe_identity_pool(IdentityPoolId=plan.identity_pool_id)
+        if pool.get("CognitoIdentityProviders") != providers:
+            # The user pool or game client was re-created: point the identity pool at the current ones.
+            identity.update_identity_pool(
+                IdentityPoolId=plan.identity_pool_id,
+                IdentityPoolName=name,
+                AllowUnauthenticatedIdentities=False,
+                CognitoIdentityProviders=providers,
+            )
+        result.identity_pool_id = plan.identity_pool_id
+        result.existing.append(f"cognito identity pool {name}")
+    else:
+        pool_id = identity.create_identity_pool(
+            IdentityPoolName=name, AllowUnauthenticatedIdentities=False, CognitoIdentityProviders=providers
+        )["IdentityPoolId"]
+        undo.push(f"cognito identity pool {name}", lambda: identity.delete_identity_pool(IdentityPoolId=pool_id))
+        result.identity_pool_id = pool_id
+        result.created.append(f"cognito identity pool {name}")
+    if not aws_is_embedded():
+        _ensure_players_role(result, undo)
+
+
+def _ensure_players_role(result: ProvisioningResult, undo: _Undo) -> None:
+    """Give signed-in players an IAM role with no permissions, so the game's credential refresh succeeds.
+
+    AWS refuses GetCredentialsForIdentity in a pool without an authenticated role, and the game
+    treats that as a failed sign-in. The role grants nothing: the game talks to the portal's API,
+    never to AWS. moto 5.2.5 has no SetIdentityPoolRoles, so this runs against real AWS only.
+    """
+    iam, identity = aws_client("iam"), aws_client("cognito-identity")
+    role_name = f"{settings.APP_NAME}-game-players"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": result.identity_pool_id},
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+                },
+            }
+        ],
+    }
+    try:
+        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        result.existing.append(f"iam role {role_name}")
+    except ClientError as exc:
+        if _error_code(exc) != "NoSuchEntity":
+            raise
+        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        undo.push(f"iam role {role_name}", lambda: iam.delete_role(RoleName=role_name))
+        result.created.append(f"iam role {role_name}")
+    identity.set_identity_pool_roles(IdentityPoolId=result.identity_pool_id, Roles={"authenticated": role_arn})
+
+
+def _ensure_game_config(result: ProvisioningResult, plan: _Plan, undo: _Undo) -> None:
+    """Write what the game's /v1/config serves to SSM, as the original's configuration layer did."""
+    ssm = aws_client("ssm")
+    values = {
+        "clientid": result.game_client_id,
+        "identitypoolid": result.identity_pool_id,
+        "userpoolid": result.user_pool_id,
+        "userpoolurl": result.user_pool_url,
+    }
+    for key, name in game_config_parameter_names().items():
+        # Rewritten on every run: a re-created pool or client must not leave the game a stale id.
+        ssm.put_parameter(
+            Name=name, Value=values[key], Type="String", Overwrite=True, Description="Alien Attack game configuration"
+        )
+        if name not in plan.config_parameters_existing:
+            undo.push(f"ssm parameter {name}", functools.partial(ssm.delete_parameter, Name=name))
+            result.created.append(f"ssm parameter {name}")
+        result.game_config_parameters.append(name)
 
 
 def _ensure_demo_user(cognito: Any, result: ProvisioningResult, *, pool_id: str, user: DemoUser) -> None:
@@ -438,6 +559,8 @@ def aws_provision(
             callback_urls=callback_urls or ["http://localhost:8000/oidc/callback/"],
             demo_users=demo_users,
         )
+        _ensure_identity_pool(result, plan, undo)
+        _ensure_game_config(result, plan, undo)
     except (ClientError, BotoCoreError) as exc:
         failures = undo.run()
         detail = f" Could not roll back: {'; '.join(failures)}" if failures else " Everything it created was removed."

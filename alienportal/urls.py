@@ -16,6 +16,7 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("auth/", include("alienportal.auth.urls")),
     # The game-facing API keeps the original game's resource paths (API Gateway stage /v1).
+    path("v1/", include("alienportal.auth.game_urls")),  # config
     path("v1/", include("sessions.api.game_urls")),  # session, allocate, deallocate
     path("v1/", include("scoreboard.api.game_urls")),  # updatestatus, scoreboard
     path("v1/", include("support.api.urls")),  # the player's own support tickets

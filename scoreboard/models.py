@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 
+from sessions.identifiers import NICKNAME_MAX_CHARS
 from sessions.models import GameSession
 
 # Kinesis sequence numbers are decimal strings of up to 129 digits: NUMERIC(130, 0) stores
 # them so that PostgreSQL compares them as integers ("10" > "9"), never as strings.
 SEQUENCE_DIGITS = 130
+# scoreboard.ranking.rank_key: 16 + 4 + 10 digits, then the nickname.
+RANK_KEY_MAX_CHARS = 30 + NICKNAME_MAX_CHARS
 
 
 def SequenceNumberField(**kwargs: object) -> models.DecimalField:
@@ -20,7 +23,7 @@ class ScoreEvent(models.Model):
 
     # No separate FK index: the (session, ...) indexes below lead with it.
     session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
-    nickname = models.CharField(max_length=64)
+    nickname = models.CharField(max_length=NICKNAME_MAX_CHARS)
     score = models.BigIntegerField()
     lives = models.IntegerField()
     shots = models.BigIntegerField()
@@ -63,7 +66,7 @@ class Standing(models.Model):
 
     # No separate FK index: the (session, ...) indexes below lead with it.
     session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
-    nickname = models.CharField(max_length=64)
+    nickname = models.CharField(max_length=NICKNAME_MAX_CHARS)
     score = models.BigIntegerField()
     lives = models.IntegerField()
     shots = models.BigIntegerField()
@@ -73,7 +76,7 @@ class Standing(models.Model):
     # between equal timestamps, deterministically.
     shard_id = models.CharField(max_length=128)
     sequence_number = SequenceNumberField()
-    rank_key = models.CharField(max_length=128)
+    rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS)
     # Grows on every change; the Redis index applies a change only if it is newer (ranking.py).
     revision = models.BigIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)

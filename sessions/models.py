@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from sessions.identifiers import NICKNAME_MAX_CHARS
+
 
 class GameType(models.TextChoices):
     MULTIPLE_TRIALS = "MULTIPLE_TRIALS", "Multiple trials"
@@ -117,7 +119,7 @@ class Seat(models.Model):
     """One player's place in one session: playing now, or finished their game."""
 
     session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="seats")
-    nickname = models.CharField(max_length=64)
+    nickname = models.CharField(max_length=NICKNAME_MAX_CHARS)
     state = models.CharField(max_length=10, choices=SeatState.choices, default=SeatState.PLAYING)
     games_played = models.PositiveIntegerField(default=1)
     # Games granted by support on top of a one-game session's one (a crashed game, say).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,38 @@ def session_document(*, session: GameSession | None) -> dict[str, Any] | None:
 def session_document_json(*, session: GameSession | None) -> str:
     """Return the SSM parameter value for `session`: compact JSON, `null` when there is no session."""
     return json.dumps(session_document(session=session), separators=(",", ":"))
+
+
+def seat_is_playing(*, session_id: str, nickname: str) -> bool:
+    """Tell whether `nickname` holds a seat (is playing now) in the session named `session_id`."""
+    return Seat.objects.filter(session__session_id=session_id, nickname=nickname, state=SeatState.PLAYING).exists()
+
+
+@dataclass(frozen=True)
+class StartWait:
+    """Whether a player may wait for a synchronized start, and whether it already happened."""
+
+    session_pk: int | None = None
+    started: bool = False
+    refusal: str = ""
+
+
+def session_start_wait(*, nickname: str, session_id: str | None = None) -> StartWait:
+    """Tell whether `nickname` may wait for the start of the current session (`session_id`, if given, must be it).
+
+    Only a seated player of an open synchronized session waits; the original kept every
+    connection of the session, ours only those of its players.
+    """
+    session = session_current()
+    if session is None or not session.is_open:
+        return StartWait(refusal="no open session")
+    if session_id is not None and session.session_id != session_id:
+        return StartWait(refusal="not the current session")
+    if not session.synchronized:
+        return StartWait(refusal="session not synchronized")
+    if not seat_is_playing(session_id=session.session_id, nickname=nickname):
+        return StartWait(refusal="no seat")
+    return StartWait(session_pk=session.pk, started=session.synchronize_time is not None)
 
 
 def seat_map(*, session: GameSession) -> dict[str, Any]:

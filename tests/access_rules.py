@@ -209,6 +209,7 @@ RULES: list[Rule] = [
     Rule("admin/archive/archivereplay/*/delete/", page(support=403, manager=403, superuser=403)),
     Rule("admin/archive/*", page(support=403)),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
+    Rule("v1/config", PUBLIC),  # what the game needs before signing in (the original's had no authorizer)
     Rule("v1/*", GAME_API),
     # APIs.
     Rule("api/auth/me/", api(player_token=OPEN)),  # any verified caller may ask who it is

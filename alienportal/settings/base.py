@@ -29,6 +29,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 APP_NAME = env.str("ALIENPORTAL_APP_NAME", default="alienportal")
 
 INSTALLED_APPS = [
+    # First: its runserver (the ASGI server with WebSockets) replaces Django's (see "Live game events").
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -130,6 +132,11 @@ SSM_SESSION_PARAMETER = env.str("SSM_SESSION_PARAMETER", default=f"/{APP_NAME}/s
 COGNITO_USER_POOL_NAME = env.str("COGNITO_USER_POOL_NAME", default=f"{APP_NAME}-users")
 COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID", default="")
 COGNITO_APP_CLIENT_NAME = env.str("COGNITO_APP_CLIENT_NAME", default=f"{APP_NAME}-portal")
+# The game signs in with its user pool client, then refreshes credentials from this identity pool;
+# /v1/config serves both from SSM parameters under this path (the original's names).
+COGNITO_IDENTITY_POOL_NAME = env.str("COGNITO_IDENTITY_POOL_NAME", default=f"{APP_NAME}-game")
+SSM_GAME_CONFIG_PATH = env.str("SSM_GAME_CONFIG_PATH", default=f"/{APP_NAME.lower()}")
+GAME_CONFIG_MAX_AGE = env.int("GAME_CONFIG_MAX_AGE", default=300)  # seconds /v1/config may be cached
 # Where the demo's provisioning step writes what it created (pool id, client id, endpoint).
 DEVSTACK_STATE_FILE = Path(env.str("DEVSTACK_STATE_FILE", default=str(BASE_DIR / "var" / "devstack.json")))
 
@@ -419,6 +426,23 @@ SUPPORT_SLA_DUE_SOON_MINUTES = env.int("SUPPORT_SLA_DUE_SOON_MINUTES", default=6
 # and two statuses closer than one frame of the original game (50 fps) are marked too fast.
 TRAIL_GAP_SECONDS = env.int("TRAIL_GAP_SECONDS", default=30)
 TRAIL_MIN_STATUS_INTERVAL_MS = env.int("TRAIL_MIN_STATUS_INTERVAL_MS", default=20)
+
+# --- Live game events: WebSockets (Django Channels) ---------------------------------------
+# One ASGI server (daphne) serves the pages, the APIs and the WebSockets (alienportal/asgi.py,
+# routes in alienportal/routing.py). `daphne` first among the apps makes `manage.py runserver`
+# that same server in development.
+ASGI_APPLICATION = "alienportal.asgi.application"
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{APP_NAME}:asgi"},
+    }
+}
+# The WebSocket URL GET /v1/websocket hands the game (a signed ticket is appended); empty: this
+# server as the request reached it (ws://, or wss:// behind TLS). Set it when a proxy renames the host.
+GAME_WEBSOCKET_URL = env.str("GAME_WEBSOCKET_URL", default="")
+# How long that URL admits its player: the game reconnects with it after a dropped connection.
+GAME_WEBSOCKET_TICKET_SECONDS = env.int("GAME_WEBSOCKET_TICKET_SECONDS", default=3600)
 
 # --- Safe defaults (issue 14) ---------------------------------------------------------------
 # Every entry point (manage.py, WSGI, Celery) defaults to local.py and its public development

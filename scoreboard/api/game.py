@@ -17,14 +17,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alienportal.api.game import GameApi, GameErrorSerializer, game_error
+from alienportal.api.game import GameApi, GameErrorSerializer, caller_may_act_as, game_error, refuse_acting_for_another
 from alienportal.aws import aws_client
 from scoreboard.selectors import ranking_top
 from scoreboard.stream.records import RecordRejected, snapshot_parse
-from sessions.selectors import session_map
+from sessions.selectors import js_time, seat_is_playing, session_map
 
 logger = logging.getLogger(__name__)
-SCOREBOARD_MAX = 1000
 
 
 class StatusUpdateApi(GameApi):
@@ -47,8 +46,18 @@ class StatusUpdateApi(GameApi):
     @extend_schema(
         operation_id="updatestatus",
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: GameErrorSerializer, 503: GameErrorSerializer},
-        description="Put one status snapshot of a player's game on the stream (partition key: the nickname).",
+        responses={
+            200: OutputSerializer,
+            400: GameErrorSerializer,
+            403: GameErrorSerializer,
+            422: GameErrorSerializer,
+            503: GameErrorSerializer,
+        },
+        description=(
+            "Put one status snapshot of a player's game on the stream (partition key: the nickname). "
+            "Players post only their own (403 otherwise), and only while they hold a seat in that "
+            "session (422 `NoSeat`); managers may post for any seated player."
+        ),
     )
     def post(self, request: Request) -> Response:
         # Validate the raw bytes exactly as the drain will, so nothing that would be a dead
@@ -57,6 +66,15 @@ class StatusUpdateApi(GameApi):
             snapshot = snapshot_parse(request.body)
         except RecordRejected as rejected:
             return game_error(str(rejected), code=rejected.reason, status=status.HTTP_400_BAD_REQUEST)
+        if not caller_may_act_as(request, snapshot.nickname):
+            return refuse_acting_for_another()
+        if not seat_is_playing(session_id=snapshot.session_id, nickname=snapshot.nickname):
+            # Only a seated player's game counts: no standing for someone the session never seated.
+            return game_error(
+                f"Gamer {snapshot.nickname} has no seat in session {snapshot.session_id}.",
+                code="NoSeat",
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         try:
             result = aws_client("kinesis").put_record(
                 StreamName=settings.KINESIS_STREAM_NAME, Data=snapshot.encode(), PartitionKey=snapshot.nickname
@@ -68,56 +86,50 @@ class StatusUpdateApi(GameApi):
         return Response(self.OutputSerializer(payload).data)
 
 
+@extend_schema_serializer(component_name="ScoreboardStanding")
+class _ScoreboardStandingSerializer(serializers.Serializer):
+    Score = serializers.IntegerField()
+    Level = serializers.IntegerField()
+    Shots = serializers.IntegerField()
+    Nickname = serializers.CharField()
+    Lives = serializers.IntegerField()
+    Timestamp = serializers.CharField(help_text="the snapshot's time, as JavaScript's Date.toJSON() writes it")
+
+
 class ScoreboardGetApi(GameApi):
-    @extend_schema_serializer(component_name="ScoreboardStanding")
+    """A session's top X as the original game's scoreboard resource answered it."""
+
+    @extend_schema_serializer(component_name="Scoreboard")
     class OutputSerializer(serializers.Serializer):
-        Rank = serializers.IntegerField()
-        Nickname = serializers.CharField()
-        Score = serializers.IntegerField()
-        Lives = serializers.IntegerField()
-        Shots = serializers.IntegerField()
-        Level = serializers.IntegerField()
-        Timestamp = serializers.DateTimeField()
+        Scoreboard = _ScoreboardStandingSerializer(many=True)
 
     @extend_schema(
         operation_id="scoreboard",
-        parameters=[
-            OpenApiParameter("sessionId", str, required=True),
-            OpenApiParameter(
-                "limit", int, required=False, description=f"default: the session's top X; <= {SCOREBOARD_MAX}"
-            ),
-        ],
-        responses={
-            200: OutputSerializer(many=True),
-            400: GameErrorSerializer,
-            404: OpenApiResponse(GameErrorSerializer),
-        },
-        description="A session's standings in ranking order: Score desc, Lives desc, Shots asc, Nickname asc.",
+        parameters=[OpenApiParameter("sessionId", str, required=True)],
+        responses={200: OpenApiResponse(OutputSerializer)},
+        description=(
+            "The session's top X in ranking order (Score desc, Lives desc, Shots asc, Nickname asc), "
+            'in the original\'s shape: `{"Scoreboard": [{Score, Level, Shots, Nickname, Lives}]}` (plus '
+            '`Timestamp`); `{"Scoreboard": []}` for an unknown or missing session, as the original '
+            "answered. The full ranking is the reports API's."
+        ),
     )
     def get(self, request: Request) -> Response:
-        session_id = request.query_params.get("sessionId")
-        if not session_id:
-            return game_error("sessionId is required", code="MissingParameter", status=status.HTTP_400_BAD_REQUEST)
-        session = session_map(session_ids=[session_id]).get(session_id)
-        if session is None:
-            return game_error(
-                f"Session {session_id} not found", code="SessionNotFound", status=status.HTTP_404_NOT_FOUND
-            )
-        try:
-            limit = int(request.query_params.get("limit", session.top_x))
-        except ValueError:
-            return game_error("limit must be an integer", code="InvalidParameter", status=status.HTTP_400_BAD_REQUEST)
-        limit = max(1, min(SCOREBOARD_MAX, limit))
-        rows: list[dict[str, Any]] = [
-            {
-                "Rank": row.rank,
-                "Nickname": row.nickname,
-                "Score": row.score,
-                "Lives": row.lives,
-                "Shots": row.shots,
-                "Level": row.level,
-                "Timestamp": row.event_time,
-            }
-            for row in ranking_top(session=session, limit=limit)
-        ]
-        return Response(self.OutputSerializer(rows, many=True).data)
+        # The game polls this every 2 s and sorts `Scoreboard` itself: an unknown session is an
+        # empty scoreboard, never an error the game would have to survive.
+        session_id = request.query_params.get("sessionId", "")
+        session = session_map(session_ids=[session_id]).get(session_id) if session_id else None
+        rows: list[dict[str, Any]] = []
+        if session is not None:
+            rows = [
+                {
+                    "Score": row.score,
+                    "Level": row.level,
+                    "Shots": row.shots,
+                    "Nickname": row.nickname,
+                    "Lives": row.lives,
+                    "Timestamp": js_time(row.event_time),
+                }
+                for row in ranking_top(session=session, limit=session.top_x)
+            ]
+        return Response(self.OutputSerializer({"Scoreboard": rows}).data)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 
+from sessions.identifiers import NicknameInvalid, nickname_clean, session_id_is_valid
+
 # A real snapshot is about 150 bytes; anything far larger is not from the game.
 MAX_RECORD_BYTES = 4096
-MAX_NICKNAME_CHARS = 64
-SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 # Bounds chosen to fit PostgreSQL integer columns with room to spare and to reject garbage.
 INT_BOUNDS = {
     "Score": (0, 2**53 - 1),
@@ -151,14 +150,12 @@ def _record_validate(record: object) -> Snapshot:
         raise RecordRejected("missing_field", ", ".join(missing))
 
     session_id = record["SessionId"]
-    if not isinstance(session_id, str) or not SESSION_ID_PATTERN.match(session_id):
+    if not isinstance(session_id, str) or not session_id_is_valid(session_id):
         raise RecordRejected("wrong_type", "SessionId must be a session id string")
-    nickname = record["Nickname"]
-    if not isinstance(nickname, str):
-        raise RecordRejected("wrong_type", "Nickname must be a string")
-    nickname = nickname.strip()
-    if not nickname or len(nickname) > MAX_NICKNAME_CHARS or not nickname.isprintable():
-        raise RecordRejected("invalid_nickname", f"Nickname must be 1..{MAX_NICKNAME_CHARS} printable characters")
+    try:
+        nickname = nickname_clean(record["Nickname"])  # the one rule of the seat and game APIs too
+    except NicknameInvalid as invalid:
+        raise RecordRejected(invalid.reason, invalid.message) from None
     return Snapshot(
         session_id=session_id,
         nickname=nickname,

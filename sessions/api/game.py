@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alienportal.api.game import GameApi, GameErrorSerializer, GameSuccessSerializer, StrictCharField, game_error
-from sessions.models import Seat
+from alienportal.api.game import (
+    GameApi,
+    GameErrorSerializer,
+    GameSuccessSerializer,
+    caller_may_act_as,
+    game_error,
+    refuse_acting_for_another,
+)
+from sessions.consumers import start_ticket_issue
+from sessions.identifiers import NICKNAME_MAX_CHARS, NicknameInvalid, nickname_clean
+from sessions.live import SESSION_START_WS_PATH
 from sessions.selectors import session_current, session_document_json
 from sessions.services import SeatOutcome, seat_allocate, seat_deallocate
 
 USERNAME_MISSING = "Invalid request. Username not provided."
-NICKNAME_MAX_LENGTH = Seat._meta.get_field("nickname").max_length or 64
+USERNAME_INVALID = f"Invalid request. Username must be 1 to {NICKNAME_MAX_CHARS} printable characters."
 
 
 class SessionCurrentApi(GameApi):
@@ -42,13 +55,20 @@ class SessionCurrentApi(GameApi):
         return Response(session_document_json(session=session_current()))
 
 
-class _SeatInputSerializer(serializers.Serializer):
-    Username = StrictCharField(max_length=NICKNAME_MAX_LENGTH, trim_whitespace=False)
+class NicknameField(serializers.CharField):
+    """A player's name, cleaned by the one nickname rule (sessions.identifiers) the stream applies too."""
 
-    def validate_Username(self, value: str) -> str:
-        if not value.strip():
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or not data.strip():
             raise serializers.ValidationError(USERNAME_MISSING)
-        return value
+        try:
+            return nickname_clean(data)
+        except NicknameInvalid:
+            raise serializers.ValidationError(USERNAME_INVALID) from None
+
+
+class _SeatInputSerializer(serializers.Serializer):
+    Username = NicknameField(max_length=NICKNAME_MAX_CHARS)
 
 
 class SeatAllocateInputSerializer(_SeatInputSerializer):
@@ -86,7 +106,10 @@ class _SeatApi(GameApi):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
-            return game_error(USERNAME_MISSING, status=400)
+            messages = [str(message) for message in serializer.errors.get("Username", [])]
+            return game_error(USERNAME_INVALID if USERNAME_INVALID in messages else USERNAME_MISSING, status=400)
+        if not caller_may_act_as(request, serializer.validated_data["Username"]):
+            return refuse_acting_for_another()
         outcome = self.seat_service(nickname=serializer.validated_data["Username"])
         return Response(self.OutputSerializer({"successMessage": outcome.message}).data)
 
@@ -101,7 +124,12 @@ class _SeatApi(GameApi):
             'sessions), "Session is closed.", "No session available.".'
         ),
         request=SeatAllocateInputSerializer,
-        responses={200: SeatAllocateOutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
+        responses={
+            200: SeatAllocateOutputSerializer,
+            400: GameErrorSerializer,
+            403: GameErrorSerializer,
+            422: GameErrorSerializer,
+        },
     )
 )
 class SeatAllocateApi(_SeatApi):
@@ -126,7 +154,12 @@ class SeatAllocateApi(_SeatApi):
             "session was ever opened."
         ),
         request=SeatDeallocateInputSerializer,
-        responses={200: SeatDeallocateOutputSerializer, 400: GameErrorSerializer, 422: GameErrorSerializer},
+        responses={
+            200: SeatDeallocateOutputSerializer,
+            400: GameErrorSerializer,
+            403: GameErrorSerializer,
+            422: GameErrorSerializer,
+        },
     )
 )
 class SeatDeallocateApi(_SeatApi):
@@ -137,3 +170,29 @@ class SeatDeallocateApi(_SeatApi):
 
     def seat_service(self, *, nickname: str) -> SeatOutcome:
         return seat_deallocate(nickname=nickname)
+
+
+class SessionWebSocketApi(GameApi):
+    """Where the game waits for a synchronized session's start (the original's `/websocket` resource)."""
+
+    @extend_schema(
+        operation_id="game_websocket_url",
+        summary="WebSocket URL",
+        description=(
+            "The WebSocket URL (a JSON string, as the original returned its SSM parameter) on which a "
+            "seated player of the current synchronized session waits: when the manager starts the "
+            "session the server sends the text message `start`. The URL carries a signed ticket "
+            "naming the caller and the session (browsers cannot send an Authorization header on a "
+            "WebSocket); clients that can may connect with their token in `Authorization` instead."
+        ),
+        responses={200: OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> Response:
+        session = session_current()
+        ticket = start_ticket_issue(
+            nickname=request.user.get_username(), session_id=session.session_id if session else None
+        )
+        base = settings.GAME_WEBSOCKET_URL or (
+            f"{'wss' if request.is_secure() else 'ws'}://{request.get_host()}{SESSION_START_WS_PATH}"
+        )
+        return Response(f"{base}?{urlencode({'ticket': ticket})}")

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from sessions.api.game import SeatAllocateApi, SeatDeallocateApi, SessionCurrentApi
+from sessions.api.game import SeatAllocateApi, SeatDeallocateApi, SessionCurrentApi, SessionWebSocketApi
 
 urlpatterns = [
     path("session", SessionCurrentApi.as_view(), name="game-session-current"),
     path("allocate", SeatAllocateApi.as_view(), name="game-seat-allocate"),
     path("deallocate", SeatDeallocateApi.as_view(), name="game-seat-deallocate"),
+    path("websocket", SessionWebSocketApi.as_view(), name="game-websocket"),
 ]

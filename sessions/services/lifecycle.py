@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alienportal.audit import audit_record
+from sessions.identifiers import SESSION_ID_RULE, session_id_is_valid
+from sessions.live import session_start_announce
 from sessions.models import GameSession, GameType
 from sessions.services.errors import SessionError
 from sessions.services.publishing import publication_changed, publication_lock
@@ -80,6 +82,9 @@ def session_open(
     if total_seats < 1 or top_x < 1:
         raise SessionError("A session needs at least one seat and a top X of at least one.")
     session_id = (session_id or "").strip()
+    if session_id and not session_id_is_valid(session_id):
+        # The stream drops every status of a session whose id it cannot accept: refuse it here.
+        raise SessionError(f"A session id is {SESSION_ID_RULE}; {session_id!r} is not.")
 
     publication_lock()
     open_session = GameSession.objects.open().first()
@@ -131,6 +136,10 @@ def session_start(*, manager: Any, session: GameSession) -> GameSession:
     session.save(update_fields=["synchronize_time"])
     audit_record(actor=manager, action="session.start", target=session, before=before, after=_state(session))
     publication_changed()
+    # Robust: the start is committed whatever happens to the announcement (a player who missed it
+    # sees SynchronizeTime in the session and starts late, as in the original).
+    session_pk = session.pk
+    transaction.on_commit(lambda: session_start_announce(session_pk=session_pk), robust=True)
     logger.info("session.started session=%s", session.session_id)
     return session
 

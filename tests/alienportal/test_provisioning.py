@@ -28,6 +28,8 @@ def _names() -> dict[str, object]:
         "COGNITO_USER_POOL_NAME": f"pool-{suffix}",
         "COGNITO_APP_CLIENT_NAME": f"portal-{suffix}",
         "APP_NAME": f"app-{suffix}",
+        "COGNITO_IDENTITY_POOL_NAME": f"identities-{suffix}",
+        "SSM_GAME_CONFIG_PATH": f"/app-{suffix}",
     }
 
 
@@ -59,6 +61,40 @@ def test_provisioning_twice_gives_the_same_resources_and_no_error() -> None:
             if pool["Name"] == _pool_name(first.user_pool_id)
         ]
         assert len(pools) == 1
+        assert second.identity_pool_id == first.identity_pool_id
+        assert second.user_pool_url == f"cognito-idp.us-east-1.amazonaws.com/{first.user_pool_id}"
+
+
+def test_the_identity_pool_trusts_the_game_client_and_the_game_config_is_in_ssm() -> None:
+    names = _names()
+    with override_settings(**names):
+        result = aws_provision()
+        identity = aws_client("cognito-identity")
+        pool = identity.describe_identity_pool(IdentityPoolId=result.identity_pool_id)
+        assert pool["IdentityPoolName"] == names["COGNITO_IDENTITY_POOL_NAME"]
+        assert pool["AllowUnauthenticatedIdentities"] is False
+        assert pool["CognitoIdentityProviders"] == [
+            {"ProviderName": result.user_pool_url, "ClientId": result.game_client_id, "ServerSideTokenCheck": False}
+        ]
+        path = names["SSM_GAME_CONFIG_PATH"]
+        stored = aws_client("ssm").get_parameters(Names=result.game_config_parameters)["Parameters"]
+        assert {item["Name"]: item["Value"] for item in stored} == {
+            f"{path}/clientid": result.game_client_id,
+            f"{path}/identitypoolid": result.identity_pool_id,
+            f"{path}/userpoolid": result.user_pool_id,
+            f"{path}/userpoolurl": result.user_pool_url,
+        }
+        # What the game does after signing in: trade its ID token for identity-pool credentials.
+        tokens = aws_client("cognito-idp").admin_initiate_auth(
+            UserPoolId=result.user_pool_id,
+            ClientId=result.game_client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "player", "PASSWORD": "Player-pass-1"},
+        )["AuthenticationResult"]
+        logins = {result.user_pool_url: tokens["IdToken"]}
+        identity_id = identity.get_id(IdentityPoolId=result.identity_pool_id, Logins=logins)["IdentityId"]
+        credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+        assert credentials["AccessKeyId"]
 
 
 def _pool_name(pool_id: str) -> str:

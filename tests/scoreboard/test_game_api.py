@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 
 from alienportal.aws import aws_client
 from scoreboard.stream.persist import StreamRecord, batch_persist
+from sessions.models import GameType
+from sessions.services import seat_allocate, session_open
 from tests.scoreboard.conftest import record
 from tests.scoreboard.replay import stream_read_all
 
@@ -46,7 +48,9 @@ def stream(provisioned, settings) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_status_update_lands_on_the_stream_keyed_by_nickname(stream: str) -> None:
-    response = _client().post("/v1/updatestatus", data=json.dumps(GOOD), content_type="application/json")
+    session_open(manager=None, game_type=GameType.MULTIPLE_TRIALS, session_id=GOOD["SessionId"])
+    seat_allocate(nickname="John")
+    response = _client("Managers").post("/v1/updatestatus", data=json.dumps(GOOD), content_type="application/json")
 
     assert response.status_code == 200, response.content
     records = [item for items in stream_read_all(aws_client("kinesis"), stream).values() for item in items]
@@ -64,7 +68,7 @@ def test_a_status_update_lands_on_the_stream_keyed_by_nickname(stream: str) -> N
     ],
 )
 def test_a_bad_status_update_is_refused_and_never_reaches_the_stream(stream: str, body: bytes, code: str) -> None:
-    response = _client().post("/v1/updatestatus", data=body, content_type="application/json")
+    response = _client("Managers").post("/v1/updatestatus", data=body, content_type="application/json")
 
     assert response.status_code == 400
     assert response.json()["errorCode"] == code
@@ -89,11 +93,19 @@ def test_the_scoreboard_lists_standings_in_ranking_order(make_session, fence) ->
     response = client.get("/v1/scoreboard", {"sessionId": "X261127T100000"})
 
     assert response.status_code == 200
-    assert [(row["Rank"], row["Nickname"]) for row in response.json()] == [(1, "top"), (2, "mid2"), (3, "mid")]
-    assert client.get("/v1/scoreboard").status_code == 400
-    missing = client.get("/v1/scoreboard", {"sessionId": "NOPE"})
-    assert missing.status_code == 404
-    assert missing.json()["errorCode"] == "SessionNotFound"
+    assert [row["Nickname"] for row in response.json()["Scoreboard"]] == ["top", "mid2", "mid"]  # top X = 3
+    assert response.json()["Scoreboard"][0] == {
+        "Score": 90,
+        "Level": 1,
+        "Shots": 10,
+        "Nickname": "top",
+        "Lives": 3,
+        "Timestamp": "2026-11-27T10:00:00.000Z",  # as JavaScript's Date.toJSON() writes it
+    }
+    # The original answered an empty scoreboard for a session it did not know (or none named).
+    for query in ({"sessionId": "NOPE"}, {}):
+        missing = client.get("/v1/scoreboard", query)
+        assert (missing.status_code, missing.json()) == (200, {"Scoreboard": []})
 
 
 def test_only_players_and_managers_use_the_game_api(make_session) -> None:
@@ -109,7 +121,7 @@ def test_the_game_resources_are_in_the_openapi_schema() -> None:
     client.force_authenticate(user)
     schema = client.get("/api/schema/", {"format": "json"}).json()
     post = schema["paths"]["/v1/updatestatus"]["post"]
-    assert set(post["responses"]) == {"200", "400", "503"}
+    assert set(post["responses"]) == {"200", "400", "403", "422", "503"}
     request_schema = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(schema["components"]["schemas"][request_schema]["properties"]) == set(GOOD)
     assert schema["paths"]["/v1/scoreboard"]["get"]["operationId"] == "scoreboard"

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def game(player: User) -> APIClient:
+def game(manager: User) -> APIClient:
+    # A manager may act for any player (tests/sessions/test_players_act_as_themselves.py: players may not).
     client = APIClient()
-    client.force_authenticate(player)
+    client.force_authenticate(manager)
     return client
 
 
