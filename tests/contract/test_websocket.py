@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +26,13 @@ from tests.contract.conftest import GameClient, Pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"https://game.example")
+T = TypeVar("T")
+
+
+def run_async(scenario: Callable[[], Awaitable[T]]) -> T:
+    """Run `scenario` on an event loop of its own thread (the browser tests keep one running in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(async_to_sync(scenario)).result()
 
 
 def _websocket_url(client: GameClient) -> str:
@@ -62,7 +72,7 @@ def test_the_managers_start_reaches_every_waiting_player_within_a_second(pool: P
             await player.disconnect()
         return received
 
-    received = async_to_sync(scenario)()
+    received = run_async(scenario)
 
     assert [message for message, _ in received] == ["start", "start"]
     assert max(elapsed for _, elapsed in received) < 1.0
@@ -81,7 +91,7 @@ def test_a_player_arriving_after_the_start_is_told_at_once(pool: Pool) -> None:
         await player.disconnect()
         return str(message)
 
-    assert async_to_sync(scenario)() == "start"
+    assert run_async(scenario) == "start"
 
 
 def test_clients_that_can_send_headers_connect_with_their_token(pool: Pool) -> None:
@@ -98,7 +108,7 @@ def test_clients_that_can_send_headers_connect_with_their_token(pool: Pool) -> N
         await communicator.disconnect()
         return str(message)
 
-    assert async_to_sync(scenario)() == "start"
+    assert run_async(scenario) == "start"
 
 
 def _refused(path: str, *headers: tuple[bytes, bytes]) -> bool:
@@ -108,7 +118,7 @@ def _refused(path: str, *headers: tuple[bytes, bytes]) -> bool:
         await communicator.disconnect()
         return not connected
 
-    return bool(async_to_sync(scenario)())
+    return bool(run_async(scenario))
 
 
 def test_only_seated_players_of_the_current_synchronized_session_wait(pool: Pool) -> None:
@@ -144,5 +154,11 @@ def test_a_foreign_origin_is_refused_when_the_games_origins_are_listed(pool: Poo
         await communicator.disconnect()
         return bool(connected)
 
-    assert async_to_sync(connects)(b"https://game.example")
-    assert not async_to_sync(connects)(b"https://evil.example")
+    async def from_the_game() -> bool:
+        return await connects(b"https://game.example")
+
+    async def from_elsewhere() -> bool:
+        return await connects(b"https://evil.example")
+
+    assert run_async(from_the_game)
+    assert not run_async(from_elsewhere)
