@@ -121,6 +121,8 @@ def main() -> None:
         _say("")
         _say(f"Alien Portal: http://localhost:{web_port}/admin/")
         _say(f"API docs:     http://localhost:{web_port}/api/docs/")
+        # runserver is daphne's (alienportal.settings: `daphne` first app): pages, APIs and WebSockets.
+        _say(f"game API:     http://localhost:{web_port}/v1/ (WebSockets on the same server)")
         _say("break-glass admin: admin / admin-demo-password (local superuser, demo only)")
         _say(f"sign in at http://localhost:{web_port}/admin/ (break-glass: /auth/break-glass/):")
         for user in state["demo_users"]:
