@@ -227,3 +227,64 @@ class ShardMetricsSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lease_id} at {self.taken_at:%H:%M:%S}: {self.records_processed}"
+
+
+class CheatFlag(models.Model):
+    """A cheat rule a player's snapshots broke in a session (scoreboard/cheats.py), with its first evidence.
+
+    One row per (session, player, rule): the drain writes it in the batch transaction and counts
+    repeats in `hits`. A dismissed flag stays dismissed, so that rule stays quiet for that player
+    and session however often it fires again.
+    """
+
+    session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
+    nickname = models.CharField(max_length=64)
+    rule = models.CharField(max_length=24)
+    evidence = models.JSONField()
+    hits = models.BigIntegerField(default=1)
+    first_seen_at = models.DateTimeField()  # event time of the evidence
+    last_seen_at = models.DateTimeField()
+    raised_at = models.DateTimeField(db_index=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.CharField(max_length=150, blank=True, default="")
+    dismiss_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "nickname", "rule"], name="cheat_flag_one_per_rule"),
+        ]
+        indexes = [models.Index(fields=["nickname"], name="cheat_flag_nickname_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} by {self.nickname} in {self.session_id}"
+
+
+class CheatRules(models.Model):
+    """Managers' overrides of the cheat-rule thresholds (one row; settings.CHEAT_* otherwise).
+
+    Read by the drain at each batch (scoreboard.cheats.Limits.current), so a change applies from
+    the next batch on.
+    """
+
+    enabled = models.BooleanField(default=True)
+    max_shots_per_second = models.FloatField()
+    fire_rate_slack_shots = models.PositiveIntegerField()
+    points_per_hit = models.PositiveIntegerField()
+    level_bonus = models.PositiveIntegerField()
+    invaders_per_level = models.PositiveIntegerField()
+    min_status_interval_ms = models.PositiveIntegerField()
+    clock_skew_seconds = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "cheat rules"
+        verbose_name_plural = "cheat rules"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_shots_per_second__gt=0, points_per_hit__gt=0, invaders_per_level__gt=0),
+                name="cheat_rules_sensible",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "cheat rules" + ("" if self.enabled else " (off)")

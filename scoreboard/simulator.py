@@ -15,6 +15,7 @@ from scoreboard.stream.records import Snapshot
 PUT_RECORDS_LIMIT = 500  # Kinesis PutRecords takes at most 500 entries
 STARTING_LIVES = 3
 FAULT_KINDS = ("malformed", "wrong_types", "unknown_session", "late", "duplicates")
+CHEAT_KINDS = ("fire_rate", "impossible_score", "lives_up", "backwards", "too_fast", "outside_session")
 RESTARTING_GAME_TYPES = {"MULTIPLE_TRIALS"}
 
 
@@ -39,6 +40,7 @@ class SimulationSummary:
     retried: int = 0
     valid: int = 0
     faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
+    cheats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHEAT_KINDS, 0))
     players: int = 0
     games_finished: int = 0
     seconds: float = 0.0
@@ -48,27 +50,66 @@ class SimulationSummary:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
+# The original game's rules (application/game/js/alienattack.js; README "Cheat flags"): a rocket
+# at most every 500 ms, 5 points a hit, 50 invaders a level, a bonus of level x 50 for clearing one.
+ROCKET_INTERVAL = timedelta(milliseconds=500)
+POINTS_PER_HIT = 5
+INVADERS_PER_LEVEL = 50
+LEVEL_BONUS = 50
+# Each cheating player sends this many honest statuses, then the cheat.
+CHEAT_LEAD = 2
+
+
+@dataclass
+class CheatPlan:
+    """How many players cheat with each pattern (one cheating player per count, one cheat each)."""
+
+    fire_rate: int = 0
+    impossible_score: int = 0
+    lives_up: int = 0
+    backwards: int = 0
+    too_fast: int = 0
+    outside_session: int = 0
+
+    def total(self) -> int:
+        return sum(getattr(self, kind) for kind in CHEAT_KINDS)
+
+
 @dataclass
 class _Player:
+    """A player who plays by the original game's rules: one status per shot, hits and levels as the game scores them."""
+
     nickname: str
     score: int = 0
     lives: int = STARTING_LIVES
     shots: int = 0
     level: int = 1
     finished: bool = False
+    hits_this_level: int = 0
+    last_time: datetime | None = None
 
     def play(self, rng: random.Random) -> None:
-        """Advance the game by one status tick: shoot, score, maybe lose a life or level up."""
-        shots = rng.randint(1, 5)
-        self.shots += shots
-        self.score += sum(rng.choice((0, 10, 25, 50)) for _ in range(shots))
+        """Advance the game by one status: a shot, maybe a hit (and a cleared level), maybe a life lost."""
+        self.shots += 1
+        if rng.random() < 0.6:
+            self.score += POINTS_PER_HIT
+            self.hits_this_level += 1
+            if self.hits_this_level == INVADERS_PER_LEVEL:
+                self.score += self.level * LEVEL_BONUS
+                self.level += 1
+                self.hits_this_level = 0
         if rng.random() < 0.08:
             self.lives -= 1
-        if self.score > self.level * 1000:
-            self.level += 1
+
+    def stamp(self, now: datetime) -> datetime:
+        """Return this status's time: now, but never sooner than the fire rate allows after the last."""
+        moment = now if self.last_time is None else max(now, self.last_time + ROCKET_INTERVAL)
+        self.last_time = moment
+        return moment
 
     def restart(self) -> None:
         self.score, self.lives, self.shots, self.level, self.finished = 0, STARTING_LIVES, 0, 1, False
+        self.hits_this_level = 0
 
 
 class GameSimulator:
@@ -81,6 +122,7 @@ class GameSimulator:
         players: int,
         game_type: str = "MULTIPLE_TRIALS",
         faults: FaultPlan | None = None,
+        cheats: CheatPlan | None = None,
         closing_time: datetime | None = None,
         seed: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -90,6 +132,7 @@ class GameSimulator:
         self.session_id = session_id
         self.game_type = game_type
         self.faults = faults or FaultPlan()
+        self.cheats = cheats or CheatPlan()
         # Late records are stamped after the closing time; an open session has none yet, so
         # stamp them an hour ahead, which is past closing once the manager closes it.
         self.closing_time = closing_time
@@ -124,7 +167,7 @@ class GameSimulator:
             lives=player.lives,
             shots=player.shots,
             level=player.level,
-            timestamp=self.clock(),
+            timestamp=player.stamp(self.clock()),
         )
         if player.lives == 0:
             self.summary.games_finished += 1
@@ -164,6 +207,52 @@ class GameSimulator:
             return json.loads(data)["Nickname"], data
         raise ValueError(f"unknown fault kind {kind!r}")
 
+    def _cheat_records(self, kind: str, index: int) -> list[tuple[str, bytes]]:
+        """A fresh player's honest lead-in, then one status only a cheating client sends."""
+        player = _Player(nickname=f"cheat-{kind.replace('_', '-')}-{index:03d}")
+        out: list[tuple[str, bytes]] = []
+
+        def send(moment: datetime) -> None:
+            snapshot = Snapshot(
+                session_id=self.session_id,
+                nickname=player.nickname,
+                score=player.score,
+                lives=player.lives,
+                shots=player.shots,
+                level=player.level,
+                timestamp=moment,
+            )
+            out.append((player.nickname, snapshot.encode()))
+
+        for _ in range(CHEAT_LEAD):
+            player.play(self.rng)
+            player.lives = max(player.lives, 1)
+            send(player.stamp(self.clock()))
+        last = player.last_time or self.clock()
+        if kind == "fire_rate":
+            player.shots += 10  # ten rockets in half a second
+            send(player.stamp(self.clock()))
+        elif kind == "impossible_score":
+            player.score += 3  # not a multiple of the 5 points a hit is worth
+            send(player.stamp(self.clock()))
+        elif kind == "lives_up":
+            player.lives += 1
+            send(player.stamp(self.clock()))
+        elif kind == "backwards":
+            player.score, player.shots = 0, 0
+            send(player.stamp(self.clock()))
+        elif kind == "too_fast":
+            player.lives -= 1  # a real change, but sent 2 ms after the last status: faster than a frame
+            send(last + timedelta(milliseconds=2))
+        elif kind == "outside_session":
+            # The game's opening status, stamped a day early: before the session opened.
+            player.score, player.lives, player.shots, player.level = 0, STARTING_LIVES, 0, 1
+            send(self.clock() - timedelta(days=1))
+        else:
+            raise ValueError(f"unknown cheat kind {kind!r}")
+        self.summary.cheats[kind] += 1
+        return out
+
     def records(self, count: int) -> Iterator[tuple[str, bytes]]:
         """Yield `count` (partition key, data) pairs, with exactly the planned faults among them."""
         fault_total = self.faults.total()
@@ -177,7 +266,14 @@ class GameSimulator:
         # duplicate always has something to repeat.
         positions = sorted(self.rng.sample(range(1, count), len(kinds))) if kinds else []
         planned = dict(zip(positions, kinds, strict=True))
+        # Each cheating player's statuses (a lead-in and the cheat) come at a random point, on top of `count`.
+        cheats = [cheat for cheat in CHEAT_KINDS for _ in range(getattr(self.cheats, cheat))]
+        cheat_at: dict[int, list[tuple[str, int]]] = {}
+        for number, cheat in enumerate(cheats):
+            cheat_at.setdefault(self.rng.randrange(count), []).append((cheat, number))
         for index in range(count):
+            for cheat, number in cheat_at.get(index, ()):
+                yield from self._cheat_records(cheat, number)
             kind = planned.get(index)
             if kind is None:
                 self.summary.valid += 1

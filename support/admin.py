@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from scoreboard.cheats import Limits
+from scoreboard.models import CheatRules
 from sessions.models import ONE_GAME_TYPES, GameSession
 from support.access import may_configure_support, may_work_tickets
 from support.errors import DomainError, Invalid
@@ -41,6 +43,7 @@ from support.services.actions import (
     ticket_seat_release,
 )
 from support.services.canned import PLACEHOLDERS, canned_body_check
+from support.services.cheating import ticket_flag_dismiss
 from support.story import player_story
 
 CLOCK_CLASS = {
@@ -278,6 +281,7 @@ class TicketAdmin(admin.ModelAdmin):
             own("<int:pk>/transition/", self.transition_view, "transition"),
             own("<int:pk>/assign/", self.assign_view, "assign"),
             own("<int:pk>/act/<str:action>/", self.action_view, "act"),
+            own("<int:pk>/dismiss-flag/", self.dismiss_flag_view, "dismiss_flag"),
             *super().get_urls(),
         ]
 
@@ -338,6 +342,15 @@ class TicketAdmin(admin.ModelAdmin):
 
         return self._work(request, pk, ActionForm, run, done)
 
+    def dismiss_flag_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._work(
+            request,
+            pk,
+            DismissFlagForm,
+            lambda t, d: ticket_flag_dismiss(actor=request.user, ticket=t, flag_pk=d["flag"], reason=d["reason"]),
+            "Flag dismissed: that rule stays quiet for this player and session.",
+        )
+
     def assign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._work(
             request,
@@ -360,6 +373,11 @@ ACTIONS: dict[str, tuple[Any, bool, str]] = {
 class ActionForm(forms.Form):
     reason = forms.CharField(max_length=2000)
     session = forms.ModelChoiceField(queryset=GameSession.objects.all(), required=False)
+
+
+class DismissFlagForm(forms.Form):
+    flag = forms.IntegerField(min_value=1)
+    reason = forms.CharField(max_length=2000)
 
 
 class CannedReplyForm(forms.ModelForm):
@@ -415,6 +433,40 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return may_configure_support(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_configure_support(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_configure_support(request.user)
+
+
+@admin.register(CheatRules)
+class CheatRulesAdmin(admin.ModelAdmin):
+    """The cheat rules' thresholds (one row): only managers change them (settings.CHEAT_* otherwise)."""
+
+    list_display = ("__str__", "max_shots_per_second", "points_per_hit", "level_bonus", "updated_at")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        limits = Limits.from_settings()
+        return {
+            "max_shots_per_second": limits.max_shots_per_second,
+            "fire_rate_slack_shots": limits.fire_rate_slack_shots,
+            "points_per_hit": limits.points_per_hit,
+            "level_bonus": limits.level_bonus,
+            "invaders_per_level": limits.invaders_per_level,
+            "min_status_interval_ms": int(limits.min_status_interval.total_seconds() * 1000),
+            "clock_skew_seconds": int(limits.clock_skew.total_seconds()),
+        }
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_configure_support(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_configure_support(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_configure_support(request.user) and not CheatRules.objects.exists()
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_configure_support(request.user)

@@ -190,3 +190,22 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_priority_display()}: {self.first_response_minutes} / {self.resolution_minutes} min"
+
+
+class TicketFlag(models.Model):
+    """A cheat flag the desk has taken up on a ticket (every flag of a player in a session lands on one).
+
+    A flag that fires again after its ticket was resolved, and was not dismissed, is taken up again
+    on a new ticket: `hits_seen` is how many hits the ticket has seen.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="flags")
+    flag = models.ForeignKey("scoreboard.CheatFlag", on_delete=models.CASCADE, related_name="+")
+    hits_seen = models.BigIntegerField()
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "flag"], name="ticket_flag_once")]
+
+    def __str__(self) -> str:
+        return f"flag {self.flag_id} on #{self.ticket_id}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alienportal.models import AuditEntry
-from scoreboard.models import Standing
+from scoreboard.models import CheatFlag, Standing
 from scoreboard.selectors.history import player_history, player_positions
-from scoreboard.selectors.players import PlayerDeadLetter, player_dead_letters, player_trail
+from scoreboard.selectors.players import PlayerDeadLetter, player_cheat_flags, player_dead_letters, player_trail
 from scoreboard.trail import MarkedPoint
 from sessions.models import GameSession, Seat
 from sessions.selectors import player_seats
@@ -30,6 +30,8 @@ class PlayerStory:
     seats: list[Seat]
     seat_releases: list[AuditEntry]
     dead_letters: list[PlayerDeadLetter]
+    flags: list[CheatFlag]
+    flags_on_ticket: set[int]
     previous_tickets: list[Ticket]
 
     @property
@@ -66,6 +68,8 @@ def player_story(*, ticket: Ticket) -> PlayerStory:
         seats=seats,
         seat_releases=releases,
         dead_letters=player_dead_letters(nickname=nickname),
+        flags=player_cheat_flags(nickname=nickname),
+        flags_on_ticket=set(ticket.flags.values_list("flag_id", flat=True)),
         previous_tickets=list(
             Ticket.objects.filter(nickname=nickname).exclude(pk=ticket.pk).order_by("-created_at")[:20]
         ),

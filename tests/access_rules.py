@@ -86,6 +86,19 @@ def sample_objects_create() -> None:
     ticket_open(actor=None, nickname="sample-player", subject="sample", session=session)
     CannedReply.objects.create(title="sample", body="Hello {nickname}")
     SlaPolicy.objects.create(priority="LOW", first_response_minutes=60, resolution_minutes=600)
+    from scoreboard.cheats import Limits
+    from scoreboard.models import CheatRules
+
+    limits = Limits.from_settings()
+    CheatRules.objects.create(
+        max_shots_per_second=limits.max_shots_per_second,
+        fire_rate_slack_shots=limits.fire_rate_slack_shots,
+        points_per_hit=limits.points_per_hit,
+        level_bonus=limits.level_bonus,
+        invaders_per_level=limits.invaders_per_level,
+        min_status_interval_ms=10,
+        clock_skew_seconds=5,
+    )
 
     from scoreboard.archive.models import ArchiveReplay
 
@@ -203,6 +216,9 @@ RULES: list[Rule] = [
     Rule("admin/support/cannedreply/*/delete/", page(support=403)),
     Rule("admin/support/cannedreply/*", page()),
     Rule("admin/support/slapolicy/*", page(support=403)),
+    # Cheat-rule thresholds (scoreboard's, worked from the desk): managers only, one row (no second add).
+    Rule("admin/scoreboard/cheatrules/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/scoreboard/cheatrules/*", page(support=403)),
     # The players' own tickets (/v1/tickets/<pk>): a player asking for a ticket that is not theirs gets 404.
     Rule("v1/tickets/*", GAME_API, kwargs={"pk": "1"}),
     # Archive replays (scoreboard.archive): managers start and read them; nobody edits or deletes one.

@@ -360,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoreboard.tasks.dead_letters_expire_task",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    # --- support: the drain's cheat flags become "cheating suspected" tickets within this period.
+    "support-cheat-tickets-sweep": {
+        "task": "support.tasks.cheat_tickets_sweep",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
     },
 }
 CELERY_TASK_ROUTES = {
@@ -452,3 +457,15 @@ if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
         "The development secret key is public: set DJANGO_DEBUG=true for development, or set "
         "DJANGO_SETTINGS_MODULE=alienportal.settings.production and a DJANGO_SECRET_KEY of your own."
     )
+# --- Cheat flags (scoreboard) --------------------------------------------------------------
+# Limits of the original game's client (application/game/js/alienattack.js in
+# aws-samples/aws-alien-attack; README "Cheat flags" cites the lines). Managers change them
+# through the environment; the drain reads them per batch.
+CHEAT_MAX_SHOTS_PER_SECOND = env.float("CHEAT_MAX_SHOTS_PER_SECOND", default=2.0)  # rocketMaxFireRate
+CHEAT_FIRE_RATE_SLACK_SHOTS = env.int("CHEAT_FIRE_RATE_SLACK_SHOTS", default=1)  # a shot at each end of a window
+CHEAT_POINTS_PER_HIT = env.int("CHEAT_POINTS_PER_HIT", default=5)  # pointsPerInvader
+CHEAT_LEVEL_BONUS = env.int("CHEAT_LEVEL_BONUS", default=50)  # score += level * 50 on clearing a level
+CHEAT_INVADERS_PER_LEVEL = env.int("CHEAT_INVADERS_PER_LEVEL", default=50)  # invaderRanks x invaderFiles
+CHEAT_MIN_STATUS_INTERVAL_MS = env.int("CHEAT_MIN_STATUS_INTERVAL_MS", default=10)  # half a frame at 50 fps
+CHEAT_CLOCK_SKEW_SECONDS = env.int("CHEAT_CLOCK_SKEW_SECONDS", default=5)
+CHEAT_RULES_ENABLED = env.bool("CHEAT_RULES_ENABLED", default=True)

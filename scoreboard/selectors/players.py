@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
-from scoreboard.models import DeadLetter, ScoreEvent
+from scoreboard.models import CheatFlag, DeadLetter, ScoreEvent
 from scoreboard.trail import MarkedPoint, TrailPoint, trail_marks
 from sessions.models import GameSession
 
@@ -82,3 +82,8 @@ def _names_player(raw: bytes, nickname: str) -> bool:
     except ValueError:
         return f'"Nickname": "{nickname}"'.encode() in raw or f'"Nickname":"{nickname}"'.encode() in raw
     return isinstance(record, dict) and record.get("Nickname") == nickname
+
+
+def player_cheat_flags(*, nickname: str, limit: int = 50) -> list[CheatFlag]:
+    """Return the cheat flags raised on the player, in every session, newest first."""
+    return list(CheatFlag.objects.filter(nickname=nickname).select_related("session").order_by("-raised_at")[:limit])

@@ -30,6 +30,7 @@ from scoreboard.ranking import (
     ranking_sync,
     redis_client,
 )
+from scoreboard.stream.flags import cheat_flags_batch
 from scoreboard.stream.leases import Fence, LeaseLost
 from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse, timestamp_format
 from sessions.models import GameSession
@@ -256,6 +257,9 @@ def batch_persist(
 
 def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
     """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
+    if routed.accepted:
+        # Before the standings move: each player's standing is the status before this batch.
+        cheat_flags_batch(accepted=routed.accepted, now=now)
     if routed.accepted:
         write = _accepted_write_postgresql if _is_postgresql() else _accepted_write_sqlite
         outcome.events, changed = write(routed, now=now)

@@ -12,7 +12,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from alienportal.aws import aws_client
-from scoreboard.simulator import FAULT_KINDS, FaultPlan, GameSimulator, SimulationSummary, simulation_run
+from scoreboard.simulator import (
+    CHEAT_KINDS,
+    CHEAT_LEAD,
+    FAULT_KINDS,
+    CheatPlan,
+    FaultPlan,
+    GameSimulator,
+    SimulationSummary,
+    simulation_run,
+)
 
 
 def _current_session() -> dict[str, Any] | None:
@@ -40,6 +49,14 @@ class Command(BaseCommand):
         parser.add_argument("--stream", default=None, help="default: KINESIS_STREAM_NAME")
         for kind in FAULT_KINDS:
             parser.add_argument(f"--{kind.replace('_', '-')}", type=int, default=0, help=f"{kind} records to inject")
+        for kind in CHEAT_KINDS:
+            parser.add_argument(
+                f"--cheat-{kind.replace('_', '-')}",
+                type=int,
+                default=0,
+                dest=f"cheat_{kind}",
+                help=f"players who cheat with {kind} (each sends {CHEAT_LEAD} honest statuses, then the cheat)",
+            )
         parser.add_argument("--quiet", action="store_true", help="no progress line")
 
     def handle(self, *args: object, **options: Any) -> None:
@@ -55,6 +72,7 @@ class Command(BaseCommand):
             players=options["players"],
             game_type=options["game_type"] or (session or {}).get("GameType") or "MULTIPLE_TRIALS",
             faults=FaultPlan(**{kind: options[kind] for kind in FAULT_KINDS}),
+            cheats=CheatPlan(**{kind: options[f"cheat_{kind}"] for kind in CHEAT_KINDS}),
             closing_time=datetime.fromisoformat(closing) if closing else None,
             seed=options["seed"],
         )
@@ -88,8 +106,10 @@ class Command(BaseCommand):
         if not options["quiet"]:
             sys.stderr.write("\n")
         faults = ", ".join(f"{kind}={count}" for kind, count in summary.faults.items() if count) or "none"
+        cheats = ", ".join(f"{kind}={count}" for kind, count in summary.cheats.items() if count) or "none"
         self.stdout.write(
-            f"sent {summary.sent} records ({summary.valid} valid; faults: {faults}), failed {summary.failed}, "
+            f"sent {summary.sent} records ({summary.valid} valid; faults: {faults}; cheats: {cheats}), "
+            f"failed {summary.failed}, "
             f"retried {summary.retried}, {summary.rate:,.0f} records/s over {summary.seconds:.1f}s, "
             f"{summary.players} players, {summary.games_finished} games finished"
         )
