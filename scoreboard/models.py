@@ -51,6 +51,10 @@ class StandingQuerySet(models.QuerySet["Standing"]):
     def of_player(self, nickname: str) -> StandingQuerySet:
         return self.filter(nickname=nickname)
 
+    def ranked(self) -> StandingQuerySet:
+        """Standings that take part in rankings: not hidden by support (hidden ones keep their data)."""
+        return self.filter(hidden=False)
+
     def in_ranking_order(self) -> StandingQuerySet:
         """Score desc, Lives desc, Shots asc, Nickname asc: the one ranking order (rank_key)."""
         return self.order_by("rank_key")
@@ -79,6 +83,10 @@ class Standing(models.Model):
     rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS)
     # Grows on every change; the Redis index applies a change only if it is newer (ranking.py).
     revision = models.BigIntegerField(default=1)
+    # Hidden from rankings by support (scoreboard.services.standing_hide): the standing keeps
+    # following the player's snapshots, but rankings, the Redis index and reports skip it. A
+    # database default, because the drain's raw INSERT does not name the column.
+    hidden = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StandingQuerySet.as_manager()

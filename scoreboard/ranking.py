@@ -75,6 +75,11 @@ def _keys(session_pk: int) -> tuple[str, str, str]:
     return f"{base}:keys", f"{base}:players", f"{base}:ready"
 
 
+def _hidden_key(session_pk: int) -> str:
+    # Players support hid from the rankings (Standing.hidden): kept out of the sorted set.
+    return f"{settings.APP_NAME}:ranking:{session_pk}:hidden"
+
+
 # KEYS: sorted set, players hash. ARGV[1]: "nickname\trevision\tkey\n" lines (one argument: cheap
 # to send; nicknames are printable, so they hold neither tab nor newline).
 _APPLY_LUA = r"""
@@ -90,9 +95,27 @@ for nickname, revision, key in string.gmatch(ARGV[1], '([^\t]+)\t([^\t]+)\t([^\n
     end
   end
   if apply then
-    redis.call('ZADD', KEYS[1], 0, key)
+    if redis.call('SISMEMBER', KEYS[3], nickname) == 0 then
+      redis.call('ZADD', KEYS[1], 0, key)
+    end
     redis.call('HSET', KEYS[2], nickname, revision .. ':' .. key)
   end
+end
+return 1
+"""
+
+# KEYS: sorted set, players hash, hidden set. ARGV[1]: nickname, ARGV[2]: "1" hide / "0" show. The
+# set and the sorted set change together, so a batch's apply racing a hide never re-adds the player.
+_VISIBILITY_LUA = r"""
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+local key = nil
+if old then key = string.sub(old, string.find(old, ':', 1, true) + 1) end
+if ARGV[2] == '1' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  if key then redis.call('ZREM', KEYS[1], key) end
+else
+  redis.call('SREM', KEYS[3], ARGV[1])
+  if key then redis.call('ZADD', KEYS[1], 0, key) end
 end
 return 1
 """
@@ -117,8 +140,14 @@ def ranking_apply(*, changes: Iterable[RankingChange], chunk: int = 3000) -> Non
             lines = "".join(
                 f"{change.nickname}\t{change.revision}\t{change.rank_key}\n" for change in items[start : start + chunk]
             )
-            script(keys=[zset, players], args=[lines], client=pipe)
+            script(keys=[zset, players, _hidden_key(session_pk)], args=[lines], client=pipe)
     pipe.execute()
+
+
+def ranking_visibility_set(*, session_pk: int, nickname: str, hidden: bool) -> None:
+    """Take a player out of the session's sorted set (hidden) or put them back at their current key."""
+    zset, players, _ = _keys(session_pk)
+    redis_client().eval(_VISIBILITY_LUA, 3, zset, players, _hidden_key(session_pk), nickname, "1" if hidden else "0")
 
 
 def ranking_is_ready(*, session_pk: int) -> bool:
@@ -180,6 +209,9 @@ def ranking_rebuild(*, session_pk: int, chunk: int = 20_000) -> int:
     """
     count = 0
     batch: list[RankingChange] = []
+    hidden = list(Standing.objects.filter(session_id=session_pk, hidden=True).values_list("nickname", flat=True))
+    if hidden:
+        redis_client().sadd(_hidden_key(session_pk), *hidden)
     rows = Standing.objects.filter(session_id=session_pk).values_list("nickname", "revision", "rank_key")
     for nickname, revision, key in rows.iterator(chunk_size=chunk):
         batch.append(RankingChange(session_pk=session_pk, nickname=nickname, revision=revision, rank_key=key))

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from scoreboard.models import DeadLetter
-from scoreboard.stream.persist import BatchOutcome, StreamRecord, batch_route, batch_rows_write, ranking_after_commit
+from alienportal.audit import audit_record
+from alienportal.errors import NotFound, Refused
+from scoreboard.models import DeadLetter, Standing
+from scoreboard.ranking import ranking_visibility_set
+from scoreboard.stream.persist import (
+    BatchOutcome,
+    StreamRecord,
+    batch_route,
+    batch_rows_write,
+    live_publish,
+    ranking_after_commit,
+)
+from sessions.models import GameSession
+
+logger = logging.getLogger(__name__)
 
 
 def dead_letters_expire(*, older_than: datetime, chunk: int = 5_000) -> int:
@@ -87,3 +102,46 @@ def dead_letters_replay(
         summary.replayed = len(replayed)
         summary.still_dead = summary.examined - summary.replayed
     return summary
+
+
+def _visibility(standing: Standing) -> dict[str, Any]:
+    return {"session": standing.session.session_id, "nickname": standing.nickname, "hidden": standing.hidden}
+
+
+@transaction.atomic
+def standing_visibility_set(*, actor: Any, session: GameSession, nickname: str, hidden: bool, reason: str) -> Standing:
+    """Hide a player's standing from rankings, or show it again; audited (`standing.hide` / `standing.show`).
+
+    The standing and its score events stay and keep following the player's snapshots; rankings,
+    the Redis index, the live top X, dashboards and reports skip a hidden standing. Showing it
+    again puts it back at its current key, so it ranks exactly as if it had never been hidden.
+    """
+    standing = (
+        Standing.objects.select_for_update(of=("self",))
+        .select_related("session")
+        .filter(session=session, nickname=nickname)
+        .first()
+    )
+    if standing is None:
+        raise NotFound(f"{nickname} has no standing in {session.session_id}.", code="NoStanding")
+    if standing.hidden == hidden:
+        state = "hidden" if hidden else "shown"
+        raise Refused(f"{nickname}'s standing in {session.session_id} is already {state}.", code="AlreadyDone")
+    before = _visibility(standing)
+    Standing.objects.filter(pk=standing.pk).update(hidden=hidden)
+    standing.hidden = hidden
+    audit_record(
+        actor=actor,
+        action="standing.hide" if hidden else "standing.show",
+        target=standing,
+        before=before,
+        after={**_visibility(standing), "reason": reason},
+    )
+
+    def index_follow() -> None:
+        ranking_visibility_set(session_pk=session.pk, nickname=nickname, hidden=hidden)
+        live_publish(messages=[(session.session_id, [nickname])])
+
+    transaction.on_commit(index_follow)
+    logger.info("standing_visibility session=%s nickname=%s hidden=%s", session.session_id, nickname, hidden)
+    return standing

@@ -41,6 +41,8 @@ from support.services.actions import (
     ticket_extra_game_grant,
     ticket_extra_game_revoke,
     ticket_seat_release,
+    ticket_standing_hide,
+    ticket_standing_show,
 )
 from support.services.canned import PLACEHOLDERS, canned_body_check
 from support.services.cheating import ticket_flag_dismiss
@@ -367,6 +369,8 @@ ACTIONS: dict[str, tuple[Any, bool, str]] = {
     "extra_game_grant": (ticket_extra_game_grant, True, "The player may play once more."),
     "extra_game_revoke": (ticket_extra_game_revoke, True, "Extra game taken back."),
     "dead_letters_replay": (ticket_dead_letters_replay, False, "Dead letters replayed."),
+    "standing_hide": (ticket_standing_hide, True, "Standing hidden from the rankings."),
+    "standing_show": (ticket_standing_show, True, "Standing shown in the rankings again."),
 }
 
 

@@ -54,7 +54,7 @@ def _ranked(rows: Any, first_rank: int) -> list[RankedStanding]:
 
 def ranking_top(*, session: GameSession, limit: int, offset: int = 0) -> list[RankedStanding]:
     """Return the session's standings from rank offset+1, best first, at most `limit`."""
-    rows = Standing.objects.of_session(session).in_ranking_order().values(*_FIELDS)[offset : offset + limit]
+    rows = Standing.objects.of_session(session).ranked().in_ranking_order().values(*_FIELDS)[offset : offset + limit]
     return _ranked(rows, offset + 1)
 
 
@@ -65,12 +65,12 @@ def ranking_count(*, session: GameSession) -> int:
             return index_count(session_pk=session.pk)
     except RedisError:
         logger.warning("ranking_index_unavailable session=%s", session.pk)
-    return Standing.objects.of_session(session).count()
+    return Standing.objects.of_session(session).ranked().count()
 
 
 def ranking_player_rank(*, session: GameSession, nickname: str) -> int | None:
-    """Return the player's 1-based rank in the session, None if they have no standing."""
-    key = Standing.objects.of_session(session).of_player(nickname).values_list("rank_key", flat=True).first()
+    """Return the player's 1-based rank in the session, None if they have no standing (or it is hidden)."""
+    key = Standing.objects.of_session(session).of_player(nickname).ranked().values_list("rank_key", flat=True).first()
     if key is None:
         return None
     try:
@@ -81,16 +81,16 @@ def ranking_player_rank(*, session: GameSession, nickname: str) -> int | None:
     except RedisError:
         logger.warning("ranking_index_unavailable session=%s", session.pk)
     # The index is missing or behind: count in PostgreSQL (exact, linear in the rank).
-    return Standing.objects.of_session(session).filter(rank_key__lt=key).count() + 1
+    return Standing.objects.of_session(session).ranked().filter(rank_key__lt=key).count() + 1
 
 
 def ranking_around(*, session: GameSession, nickname: str, before: int = 5, after: int = 5) -> list[RankedStanding]:
     """Return up to `before` players ranked just above the player, the player, and `after` below."""
-    key = Standing.objects.of_session(session).of_player(nickname).values_list("rank_key", flat=True).first()
+    key = Standing.objects.of_session(session).of_player(nickname).ranked().values_list("rank_key", flat=True).first()
     if key is None:
         return []
     rank = ranking_player_rank(session=session, nickname=nickname) or 1
-    standings = Standing.objects.of_session(session)
+    standings = Standing.objects.of_session(session).ranked()
     above = list(standings.filter(rank_key__lt=key).order_by("-rank_key").values(*_FIELDS)[:before])
     here_and_below = list(standings.filter(rank_key__gte=key).order_by("rank_key").values(*_FIELDS)[: after + 1])
     above.reverse()

@@ -45,9 +45,10 @@ def _count_per_session(queryset: QuerySet, *, key: str, outer: str) -> Subquery:
 
 def session_summaries(*, sessions: QuerySet[GameSession], as_of: datetime) -> list[SessionSummary]:
     """Return the summary of each session of `sessions`, in the queryset's order, in one statement."""
-    leader = Standing.objects.filter(session=OuterRef("pk")).order_by("rank_key")
+    # Standings hidden by support take no part in reports.
+    leader = Standing.objects.ranked().filter(session=OuterRef("pk")).order_by("rank_key")
     rows = sessions.annotate(
-        players=Coalesce(_count_per_session(Standing.objects.all(), key="session", outer="pk"), Value(0)),
+        players=Coalesce(_count_per_session(Standing.objects.ranked(), key="session", outer="pk"), Value(0)),
         records=Coalesce(_count_per_session(ScoreEvent.objects.all(), key="session", outer="pk"), Value(0)),
         dead_letter_count=Coalesce(
             _count_per_session(DeadLetter.objects.all(), key="session_id", outer="session_id"), Value(0)
@@ -220,7 +221,8 @@ def leaderboard_queryset(
     """Return each player's best standing over the range, in ranking order (one pass over the standings)."""
     sessions = session_list(opened_from=opened_from, opened_to=opened_to, game_type=game_type)
     return (
-        Standing.objects.filter(session__in=sessions)
+        Standing.objects.ranked()
+        .filter(session__in=sessions)
         .annotate(
             best=Window(RowNumber(), partition_by="nickname", order_by=("rank_key", "session_id")),
         )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alienportal.audit import audit_record
 from scoreboard.selectors.players import player_dead_letters
-from scoreboard.services import dead_letters_replay
+from scoreboard.services import dead_letters_replay, standing_visibility_set
 from sessions.models import GameSession
 from sessions.services import SessionError, seat_extra_game_grant, seat_extra_game_revoke, seat_release
 from support.errors import Refused
@@ -117,3 +117,30 @@ def ticket_dead_letters_replay(*, actor: Any, ticket: Ticket, reason: str) -> tu
         details={"dead_letters": pending, "replayed": summary.replayed, "still_dead": summary.still_dead},
     )
     return summary.replayed, summary.still_dead
+
+
+@transaction.atomic
+def ticket_standing_hide(*, actor: Any, ticket: Ticket, session: GameSession, reason: str) -> None:
+    """Hide the player's standing in `session` from rankings (the data stays)."""
+    _standing_visibility(actor=actor, ticket=ticket, session=session, reason=reason, hidden=True)
+
+
+@transaction.atomic
+def ticket_standing_show(*, actor: Any, ticket: Ticket, session: GameSession, reason: str) -> None:
+    """Show the player's hidden standing in `session` in rankings again."""
+    _standing_visibility(actor=actor, ticket=ticket, session=session, reason=reason, hidden=False)
+
+
+def _standing_visibility(*, actor: Any, ticket: Ticket, session: GameSession, reason: str, hidden: bool) -> None:
+    reason = _reason(reason)
+    ticket = _locked(ticket)
+    standing_visibility_set(actor=_user(actor), session=session, nickname=ticket.nickname, hidden=hidden, reason=reason)
+    verb = "Hid" if hidden else "Showed"
+    _record(
+        actor=actor,
+        ticket=ticket,
+        action="standing_hide" if hidden else "standing_show",
+        reason=reason,
+        told=f"{verb} {ticket.nickname}'s standing in {session.session_id} {'from' if hidden else 'in'} the rankings.",
+        details={"session": session.session_id},
+    )
