@@ -168,25 +168,25 @@ def statuses_check(
             continue  # arrived late, older than the standing: no pair to compare it with
         if last is not None and last.lives > 0:  # after Lives == 0 a new game starts from scratch
             elapsed = status.event_time - last.event_time
-            pair = {"previous": last.as_evidence()}
+            before = last
             if timedelta(0) <= elapsed < limits.min_status_interval:
                 raise_(
                     Rule.TOO_FAST,
                     status,
-                    **pair,
+                    previous=before.as_evidence(),
                     interval_ms=elapsed / timedelta(milliseconds=1),
                     min_ms=limits.min_status_interval / timedelta(milliseconds=1),
                 )
             if status.lives > last.lives:
-                raise_(Rule.LIVES_UP, status, **pair)
+                raise_(Rule.LIVES_UP, status, previous=before.as_evidence())
             if status.score < last.score or status.shots < last.shots or status.level < last.level:
-                raise_(Rule.BACKWARDS, status, **pair)
+                raise_(Rule.BACKWARDS, status, previous=before.as_evidence())
             allowed = limits.max_shots_per_second * max(elapsed.total_seconds(), 0) + limits.fire_rate_slack_shots
             if status.shots - last.shots > allowed:
                 raise_(
                     Rule.FIRE_RATE,
                     status,
-                    **pair,
+                    previous=before.as_evidence(),
                     shots=status.shots - last.shots,
                     seconds=elapsed.total_seconds(),
                     max_shots_per_second=limits.max_shots_per_second,

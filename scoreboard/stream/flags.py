@@ -72,23 +72,35 @@ def cheat_flags_write(*, findings: Sequence[tuple[PlayerKey, Finding]], now: dat
 
 
 def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status]:
-    """Return the current standing of each player as the status before this batch (one query)."""
-    from scoreboard.models import Standing
+    """Return the current standing of each player as the status before this batch.
 
-    keys = list(players)
-    if not keys:
-        return {}
-    sessions = {session_pk for session_pk, _ in keys}
-    nicknames = {nickname for _, nickname in keys}
-    wanted = set(keys)
-    rows = Standing.objects.filter(session_id__in=sessions, nickname__in=nicknames).values_list(
-        "session_id", "nickname", "score", "lives", "shots", "level", "event_time"
-    )
-    return {
-        (session_pk, nickname): Status(score, lives, shots, level, event_time)
-        for session_pk, nickname, score, lives, shots, level, event_time in rows
-        if (session_pk, nickname) in wanted
-    }
+    One index probe per player: on PostgreSQL the nicknames go as one array per session
+    (`= ANY(%s)`), not as thousands of bound parameters.
+    """
+    by_session: dict[int, list[str]] = {}
+    for session_pk, nickname in players:
+        by_session.setdefault(session_pk, []).append(nickname)
+    found: dict[PlayerKey, Status] = {}
+    with connection.cursor() as cursor:
+        for session_pk, nicknames in by_session.items():
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nickname, score, lives, shots, level, event_time FROM scoreboard_standing"
+                    " WHERE session_id = %s AND nickname = ANY(%s)",
+                    [session_pk, nicknames],
+                )
+                rows = cursor.fetchall()
+            else:
+                from scoreboard.models import Standing
+
+                rows = list(
+                    Standing.objects.filter(session_id=session_pk, nickname__in=nicknames).values_list(
+                        "nickname", "score", "lives", "shots", "level", "event_time"
+                    )
+                )
+            for nickname, score, lives, shots, level, event_time in rows:
+                found[(session_pk, nickname)] = Status(score, lives, shots, level, event_time)
+    return found
 
 
 def cheat_flags_batch(*, accepted: Iterable[Any], now: datetime) -> int:
