@@ -17,6 +17,12 @@ from tests.scoreboard.conftest import BASE_TIME
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _rules_on(settings) -> None:  # type: ignore[no-untyped-def]
+    # The drain's cheat rules are off unless turned on (settings or a manager's CheatRules row).
+    settings.CHEAT_RULES_ENABLED = True
+
+
 def _drain(simulator: GameSimulator, fence, count: int, batch: int = 250) -> None:  # type: ignore[no-untyped-def]
     records = [StreamRecord(sequence, data) for sequence, (_, data) in enumerate(simulator.records(count), start=1)]
     for start in range(0, len(records), batch):

@@ -19,6 +19,12 @@ from tests.scoreboard.conftest import record
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _rules_on(settings) -> None:  # type: ignore[no-untyped-def]
+    # The drain's cheat rules are off unless turned on (settings or a manager's CheatRules row).
+    settings.CHEAT_RULES_ENABLED = True
+
+
 def _honest(sequence: int, seconds: float, **fields):  # type: ignore[no-untyped-def]
     return record(sequence, seconds=seconds, **fields)
 
