@@ -360,6 +360,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoreboard.tasks.dead_letters_expire_task",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
     # --- support: the drain's cheat flags become "cheating suspected" tickets within this period.
     "support-cheat-tickets-sweep": {
         "task": "support.tasks.cheat_tickets_sweep",
