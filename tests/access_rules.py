@@ -32,10 +32,10 @@ SIGN_IN = "sign-in"
 OPEN = "open"
 
 SAMPLE_KWARGS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "auth", "url": "no-such-page/"}
-# Dash routes (reports.dashboards) are checked with this app; tests/reports/dashboards check each
-# app's callbacks per role.
+# Dash routes (reports.dashboards) are checked with the cost app, the one support may not open, so
+# every Dash URL's refusal is in the matrix; tests/reports/dashboards check each app per role.
 DASH_KWARGS = {
-    "ident": "live_ranking",
+    "ident": "cost",
     "component": "dash",
     "cpe2": "dash-renderer",
     "resource": "dash_renderer.min.js",
@@ -236,7 +236,8 @@ RULES: list[Rule] = [
     Rule("admin/scoreboard/*/delete/", page(support=403, manager=403, superuser=403)),
     Rule("admin/scoreboard/*", page()),
     # Dashboards (reports.dashboards): managers everything; support all but cost and capacity.
-    Rule("reports/dashboards/dash/app/<slug:ident>/*", page(), kwargs=DASH_KWARGS),
+    Rule("reports/dashboards/cost/", page(support=403)),
+    Rule("reports/dashboards/dash/app/<slug:ident>/*", page(support=403), kwargs=DASH_KWARGS),
     Rule("reports/dashboards/*", page()),
     # The reports API (/api/v1/): reports clients with scope reports/read, managers and support; the
     # game client's tokens are not callers there (401). Replaying dead letters: managers only.

@@ -450,6 +450,26 @@ GAME_WEBSOCKET_URL = env.str("GAME_WEBSOCKET_URL", default="")
 # How long that URL admits its player: the game reconnects with it after a dropped connection.
 GAME_WEBSOCKET_TICKET_SECONDS = env.int("GAME_WEBSOCKET_TICKET_SECONDS", default=3600)
 
+# --- Dashboards: cost and capacity -------------------------------------------------------
+# Cost and capacity dashboard. Prices in USD, us-east-1 public list prices checked 2026-11 (override
+# per region or contract): Kinesis Data Streams provisioned mode, https://aws.amazon.com/kinesis/data-streams/pricing/
+# ($0.015 per shard-hour, $0.014 per million 25 KB PUT payload units); S3 Standard,
+# https://aws.amazon.com/s3/pricing/ ($0.023 per GB-month, $0.005 per 1,000 PUT requests).
+AWS_PRICES = {
+    "kinesis_shard_hour": env.float("PRICE_KINESIS_SHARD_HOUR", default=0.015),
+    "kinesis_put_million_units": env.float("PRICE_KINESIS_PUT_MILLION_UNITS", default=0.014),
+    "s3_gb_month": env.float("PRICE_S3_GB_MONTH", default=0.023),
+    "s3_put_thousand": env.float("PRICE_S3_PUT_THOUSAND", default=0.005),
+}
+# Consumers reading every shard (the drain, and the raw archive's own consumer): they share the read limits.
+CAPACITY_STREAM_CONSUMERS = env.int("CAPACITY_STREAM_CONSUMERS", default=2)
+# Raw archive objects per shard and hour (one per minute), and gzip's size ratio on JSON snapshots.
+CAPACITY_ARCHIVE_OBJECTS_PER_SHARD_HOUR = env.int("CAPACITY_ARCHIVE_OBJECTS_PER_SHARD_HOUR", default=60)
+CAPACITY_ARCHIVE_COMPRESSION = env.float("CAPACITY_ARCHIVE_COMPRESSION", default=0.25)
+# The reference session for sizing: the original's 150 seats, a record of about 150 bytes.
+CAPACITY_SESSION_SEATS = env.int("CAPACITY_SESSION_SEATS", default=150)
+CAPACITY_RECORD_BYTES = env.int("CAPACITY_RECORD_BYTES", default=150)
+
 # --- Safe defaults (issue 14) ---------------------------------------------------------------
 # Every entry point (manage.py, WSGI, Celery) defaults to local.py and its public development
 # key: that key signs sessions only where DEBUG was switched on on purpose.

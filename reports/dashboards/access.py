@@ -6,8 +6,10 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_plotly_dash.dash_wrapper import all_apps
@@ -21,7 +23,35 @@ logger = logging.getLogger(__name__)
 DASH_APP_CAPABILITIES: dict[str, Capability] = {
     "live_ranking": Capability.VIEW_RANKINGS,
     "ops_health": Capability.VIEW_HEALTH,
+    "history": Capability.VIEW_HISTORY,
+    "cost": Capability.VIEW_COSTS,
 }
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    slug: str
+    title: str
+    url_name: str
+    app_name: str
+    blurb: str
+
+
+DASHBOARDS = (
+    Dashboard("live", "Live ranking", "dashboards:live", "live_ranking", "A session's top X as it happens."),
+    Dashboard("health", "Operations health", "dashboards:health", "ops_health", "Shards, workers, queues, SSM."),
+    Dashboard(
+        "history", "History", "dashboards:history", "history", "Best players, a player's past, sessions compared."
+    ),
+    Dashboard(
+        "cost", "Cost and capacity", "dashboards:cost", "cost", "Shard use against Kinesis limits, monthly cost."
+    ),
+)
+
+
+def dashboards_for(request: HttpRequest) -> list[Dashboard]:
+    """Return the dashboards the caller may open, in menu order."""
+    return [board for board in DASHBOARDS if can(request, DASH_APP_CAPABILITIES[board.app_name])]
 
 
 def dashboard_refusal(request: HttpRequest, *, json: bool = False) -> HttpResponse:
@@ -31,7 +61,8 @@ def dashboard_refusal(request: HttpRequest, *, json: bool = False) -> HttpRespon
         return JsonResponse(
             {"errorMessage": "Your role does not allow this dashboard.", "errorCode": "Forbidden"}, status=403
         )
-    return render(request, "portal_auth/forbidden.html", status=403)
+    context = {**admin.site.each_context(request), "title": "Not for your role", "dashboards": dashboards_for(request)}
+    return render(request, "reports/dashboards/refused.html", context, status=403)
 
 
 _callback_outputs: dict[str, frozenset[str]] = {}

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from alienportal.access import Capability, can
-from reports.dashboards.access import DASH_APP_CAPABILITIES, dashboard_refusal
+from reports.dashboards.access import DASH_APP_CAPABILITIES, DASHBOARDS, dashboard_refusal, dashboards_for
 from reports.dashboards.health import health_title
 from scoreboard.selectors.health import pipeline_health
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    slug: str
-    title: str
-    url_name: str
-    app_name: str
-    blurb: str
-
-
-DASHBOARDS = (
-    Dashboard("live", "Live ranking", "dashboards:live", "live_ranking", "A session's top X as it happens."),
-    Dashboard("health", "Operations health", "dashboards:health", "ops_health", "Shards, workers, queues, SSM."),
-)
-
-
-def dashboards_for(request: HttpRequest) -> list[Dashboard]:
-    """Return the dashboards the caller may open, in menu order."""
-    return [board for board in DASHBOARDS if can(request, DASH_APP_CAPABILITIES[board.app_name])]
 
 
 def _dashboard_page(
@@ -71,3 +49,11 @@ def ops_health(request: HttpRequest) -> HttpResponse:
     # The worst state is in the title from the first byte; the Dash app keeps it current.
     title = health_title(pipeline_health().worst) if can(request, Capability.VIEW_HEALTH) else ""
     return _dashboard_page(request, "health", page_title=title)
+
+
+def history(request: HttpRequest) -> HttpResponse:
+    return _dashboard_page(request, "history")
+
+
+def cost(request: HttpRequest) -> HttpResponse:
+    return _dashboard_page(request, "cost")
