@@ -1,9 +1,12 @@
 """The live ranking of a session: top X table and bar chart, seats, rate, time left, a player's place.
 
-Freshness by polling, not push: a `dcc.Interval` asks a few times a second and the callback first
-reads the session's standings revision from Redis (scoreboard.live); while it has not moved the
-callback answers `no_update` and the page does nothing. django-plotly-dash's pipe and poke are
-never routed (settings PLOTLY_DASH).
+Freshness by polling, not push: the ranking callback first reads the session's standings revision
+from Redis (scoreboard.live); while it has not moved it answers `no_update` for everything shown,
+so the page does nothing. Polls run one after another: each answer bumps `polled`, and a
+client-side function asks again DASHBOARD_LIVE_INTERVAL_MS later. A plain fast `dcc.Interval`
+would starve on a loaded server: Dash drops an answer when a newer request for the same outputs
+was sent meanwhile, so answers slower than the interval would never be shown. A slow interval
+only restarts the loop should a request fail. django-plotly-dash's pipe and poke are never routed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import plotly.graph_objects as go
-from dash import dcc, html, no_update
+from dash import ClientsideFunction, dcc, html, no_update
 from dash.dependencies import Input, Output, State
 from django.conf import settings
 from django.utils import timezone
@@ -31,6 +34,8 @@ APP_NAME = "live_ranking"
 # The rate is the change of the processed-records counter over this many seconds of samples.
 RATE_WINDOW_SECONDS = 5.0
 NEIGHBOURS = 3
+# The slow interval that restarts the poll loop if an answer was lost (a failed request, a reload).
+LOOP_RESTART_MS = 2_000
 
 with warnings.catch_warnings():
     # update_title=None: Dash would otherwise retitle the page "Updating..." on every tick.
@@ -101,7 +106,11 @@ app.layout = html.Div(
     className="dashboard live-ranking",
     children=[
         dcc.Location(id="url", refresh=False),
-        dcc.Interval(id="tick", interval=settings.DASHBOARD_LIVE_INTERVAL_MS),
+        dcc.Store(id="poll", data=0),
+        dcc.Store(id="polled", data=0),
+        dcc.Store(id="poll-delay", data=settings.DASHBOARD_LIVE_INTERVAL_MS),
+        html.Div(id="poll-sink", hidden=True),
+        dcc.Interval(id="tick", interval=LOOP_RESTART_MS),
         dcc.Interval(id="stats-tick", interval=1000),
         dcc.Store(id="seen"),
         dcc.Store(id="rate-samples", data=[]),
@@ -190,24 +199,29 @@ app.layout = html.Div(
     Output("player-position", "children"),
     Output("around-rows", "children"),
     Output("seen", "data"),
+    Output("polled", "data"),
+    Input("poll", "data"),
     Input("tick", "n_intervals"),
     Input("url", "search"),
     Input("player", "value"),
     State("seen", "data"),
 )
-def ranking_refresh(_tick: int | None, search: str | None, player: str | None, seen: str | None) -> tuple[Any, ...]:
+def ranking_refresh(
+    poll: Any, _tick: int | None, search: str | None, player: str | None, seen: str | None
+) -> tuple[Any, ...]:
     """Redraw the ranking when the session's revision moved (or the session or player asked for changed)."""
+    polled = (poll if isinstance(poll, int) else 0) + 1  # always answered: the next poll waits for it
     session, message = session_from_search(search)
     if session is None:
         token = f"none:{message}"
         if token == seen:
-            return (no_update,) * 6
-        return message, [], ranking_figure([]), "", [], token
+            return (*(no_update,) * 6, polled)
+        return message, [], ranking_figure([]), "", [], token, polled
     nickname = text(player).strip()[:64]
     revision = live_revision(session=session)
     token = f"{session.pk}:{revision}:{session.closing_time}:{nickname}"
     if revision is not None and token == seen:
-        return (no_update,) * 6  # nothing new: the browser keeps what it shows
+        return (*(no_update,) * 6, polled)  # nothing new: the browser keeps what it shows
     top = ranking_top(session=session, limit=session.top_x)
     title = f"{session.session_id} · {session.get_game_type_display()} · {'open' if session.is_open else 'closed'}"
     position_text: str = ""
@@ -222,7 +236,16 @@ def ranking_refresh(_tick: int | None, search: str | None, player: str | None, s
                 f" (at or above {position.percentile:g} % of the players)."
             )
             around = ranking_around(session=session, nickname=nickname, before=NEIGHBOURS, after=NEIGHBOURS)
-    return title, _rows(top), ranking_figure(top), position_text, _rows(around, highlight=nickname), token
+    return title, _rows(top), ranking_figure(top), position_text, _rows(around, highlight=nickname), token, polled
+
+
+# A function in our static dashboards.js (no inline script under the CSP): polls again after the delay.
+app.clientside_callback(
+    ClientsideFunction(namespace="dashboards", function_name="pollAgain"),
+    Output("poll-sink", "children"),
+    Input("polled", "data"),
+    State("poll-delay", "data"),
+)
 
 
 def time_left(session: GameSession, now: datetime) -> str:

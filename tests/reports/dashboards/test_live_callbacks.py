@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 RANKING_OUTPUT = (
     "..session-title.children...top-rows.children...top-chart.figure"
-    "...player-position.children...around-rows.children...seen.data.."
+    "...player-position.children...around-rows.children...seen.data...polled.data.."
 )
 STATS_OUTPUT = (
     "..stat-taken.children...stat-free.children...stat-playing.children...stat-finished.children"
@@ -36,15 +36,17 @@ def ranking_body(*, search: str = "", player: str | None = None, seen: str | Non
                 ("player-position", "children"),
                 ("around-rows", "children"),
                 ("seen", "data"),
+                ("polled", "data"),
             ]
         ],
         "inputs": [
+            {"id": "poll", "property": "data", "value": 7},
             {"id": "tick", "property": "n_intervals", "value": 3},
             {"id": "url", "property": "search", "value": search},
             {"id": "player", "property": "value", "value": player},
         ],
         "state": [{"id": "seen", "property": "data", "value": seen}],
-        "changedPropIds": ["tick.n_intervals"],
+        "changedPropIds": ["poll.data"],
     }
 
 
@@ -80,7 +82,9 @@ def test_nothing_changed_means_no_update(manager: Any, ranked: Any, standings_pu
     first = dash_update(client, "live_ranking", ranking_body()).json()
     seen = first["response"]["seen"]["data"]
 
-    assert dash_update(client, "live_ranking", ranking_body(seen=seen)).status_code == 204  # Dash: no_update everywhere
+    unchanged = dash_update(client, "live_ranking", ranking_body(seen=seen))
+    # Nothing shown is sent again; only the poll counter, which schedules the next poll.
+    assert unchanged.json()["response"] == {"polled": {"data": 8}}
 
     standings_put([("new", 999, 3, 1)], seconds=5)
     moved = dash_update(client, "live_ranking", ranking_body(seen=seen))
