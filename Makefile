@@ -52,7 +52,7 @@ test: $(STAMP) services system-packages oidc-provider kinesalite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy alienportal scoreboard sessions reports support
-	$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
+	DJANGO_SETTINGS_MODULE=alienportal.settings.test $(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
 	$(BIN)/pytest
 
 ## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)
