@@ -113,5 +113,8 @@ def test_worker_retries_through_an_ssm_outage_until_the_closed_session_is_publis
         "TotalSeats": 150,
         "ClosingTime": js_time(session.closing_time),
     }
-    publication = publication_get()
+    # The worker records its success right after SSM took the value: wait for that write too.
+    publication = _wait_for(
+        lambda: (row := publication_get()) and not row.is_pending and row, timeout=30, what="the success to be recorded"
+    )
     assert (publication.is_pending, publication.last_error) == (False, "")
