@@ -1,10 +1,12 @@
-"""Write the audit log: one entry per action a person (or a scheduled task) takes on the portal."""
+"""The audit log: one entry per action a person (or a scheduled task) takes on the portal; written and read here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import models
+from django.db.models import Q, QuerySet
 
 from alienportal.models import AuditEntry
 
@@ -41,3 +43,11 @@ def audit_record(
         before=before,
         after=after,
     )
+
+
+def audit_entries_of(*, targets: Iterable[tuple[str, Sequence[str]]]) -> QuerySet[AuditEntry]:
+    """Return the entries about any of `targets` ((model label, [primary keys]) pairs), newest first."""
+    wanted = Q(pk__in=[])
+    for target_type, target_ids in targets:
+        wanted |= Q(target_type=target_type, target_id__in=[str(target_id) for target_id in target_ids])
+    return AuditEntry.objects.filter(wanted).select_related("actor").order_by("-created_at", "-id")

@@ -5,10 +5,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from mozilla_django_oidc.views import OIDCLogoutView
 
+from alienportal import home
 from alienportal.auth import views as auth_views
 from reports.dashboards.urls import dash_include
 
 urlpatterns = [
+    # The front door: what the signed-in person's role may use (strangers are sent to sign in).
+    path("", home.portal_home, name="portal_home"),
     # People sign in through the OIDC provider: the admin's own login and logout are replaced.
     path("admin/login/", auth_views.admin_login, name="portal_admin_login"),
     path("admin/logout/", OIDCLogoutView.as_view(), name="portal_admin_logout"),
@@ -29,3 +32,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("reports.api.urls")),  # the reports API
 ]
+
+# PermissionDenied anywhere (the admin's pages included): the portal's frame, a way back, no traceback.
+handler403 = "alienportal.home.portal_forbidden"

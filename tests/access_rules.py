@@ -163,6 +163,8 @@ GAME_API = {
 }
 
 RULES: list[Rule] = [
+    # The portal's home page: what the signed-in person's role may use.
+    Rule("", page()),
     # Sign-in, sign-out and their pages are open to everyone (rate limited).
     Rule("oidc/*", PUBLIC),
     Rule("auth/*", PUBLIC),
@@ -194,10 +196,11 @@ RULES: list[Rule] = [
     # Game sessions: managers control them; support may look and release seats, never control.
     # Sessions and seats are never deleted, seats never added by hand (the game takes them).
     Rule("admin/game_sessions/gamesession/add/", page(support=403)),
-    # Start and close answer a GET with 405 before anything else; support's POST gets 403
+    # Start answers a GET with 405 before anything else; support's POST gets 403
     # (tests/sessions/test_admin.py::test_support_may_release_seats_but_not_control_sessions).
+    # Close answers a GET with its confirmation page: managers only.
     Rule("admin/game_sessions/gamesession/*/start/", page()),
-    Rule("admin/game_sessions/gamesession/*/close/", page()),
+    Rule("admin/game_sessions/gamesession/*/close/", page(support=403)),
     Rule("admin/game_sessions/*/delete/", page(support=403, manager=403, superuser=403)),
     Rule("admin/game_sessions/seat/add/", page(support=403, manager=403, superuser=403)),
     Rule("admin/game_sessions/sessionpublication/add/", page(support=403, manager=403, superuser=403)),

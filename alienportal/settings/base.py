@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "alienportal.dates.ViewerTimeZoneMiddleware",  # pages in the viewer's time zone (their browser's)
     # After authentication: they need request.user (see alienportal.auth.middleware).
     "alienportal.auth.middleware.SignInRateLimitMiddleware",
     "alienportal.auth.middleware.OIDCSessionRefresh",
@@ -148,7 +149,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = "UTC"  # until the viewer's browser has told its own (alienportal.dates)
+# One human format for moments everywhere, the admin's own fields included (alienportal/formats).
+FORMAT_MODULE_PATH = ["alienportal.formats"]
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
@@ -199,8 +202,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_forbidden_traceback": {"()": "alienportal.request_log.ForbiddenWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        # Django's default config gives "django" a console handler of its own under DEBUG: with the
+        # root's, every line (a 403's traceback included) was written twice. The root writes it once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused page is a person going where their role does not allow, not a bug: one line, no stack.
+        "django.request": {"filters": ["no_forbidden_traceback"]},
+    },
 }
 
 # --- Identity and access (alienportal.auth) ----------------------------------------------

@@ -46,7 +46,7 @@ def assert_signed_out_everywhere(page: Any, live_server: Any, provider: OidcProv
 def test_manager_signs_in_sees_the_admin_and_signs_out_at_the_provider_too(page, live_server, provider) -> None:
     sign_in(page, live_server, provider, "manager")
     assert page.url == f"{live_server.url}/admin/"
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    assert page.get_by_role("heading", name="Administration", exact=True).is_visible()
     # Managers may look at the users (read-only: users and groups are managed in Cognito).
     assert page.goto(f"{live_server.url}/admin/auth/user/").status == 200
     manager = User.objects.get(username="manager")
@@ -63,7 +63,7 @@ def test_manager_signs_in_sees_the_admin_and_signs_out_at_the_provider_too(page,
 
 def test_support_sees_the_admin_but_not_session_control(page, live_server, provider) -> None:
     sign_in(page, live_server, provider, "support")
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    assert page.get_by_role("heading", name="Administration", exact=True).is_visible()
     assert page.goto(f"{live_server.url}/admin/auth/user/").status == 403
     support = User.objects.get(username="support")
     assert support.has_perms(["game_sessions.change_seat", "game_sessions.view_gamesession"])
@@ -99,7 +99,7 @@ def test_a_group_removed_at_the_provider_takes_effect_at_the_next_refresh(
 ) -> None:
     settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 3
     sign_in(page, live_server, provider, "manager")
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    assert page.get_by_role("heading", name="Administration", exact=True).is_visible()
     signed_in_at = time.monotonic()
 
     provider.groups_set("manager", ["Players"])
@@ -120,7 +120,7 @@ def test_a_group_removed_at_the_provider_takes_effect_at_the_next_refresh(
     provider.groups_set("manager", ["Managers"])
     time.sleep(3.2)
     assert page.goto(f"{live_server.url}/admin/").status == 200
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    assert page.get_by_role("heading", name="Administration", exact=True).is_visible()
 
 
 def test_an_account_removed_at_the_provider_is_signed_out_at_the_next_refresh(
@@ -128,7 +128,7 @@ def test_an_account_removed_at_the_provider_is_signed_out_at_the_next_refresh(
 ) -> None:
     settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 2
     sign_in(page, live_server, provider, "support")
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    assert page.get_by_role("heading", name="Administration", exact=True).is_visible()
     provider.accounts = [account for account in provider.accounts if account["username"] != "support"]
     oidc_accounts_write(provider.accounts_file, provider.accounts)
     time.sleep(2.2)

@@ -1,0 +1,62 @@
+"""The portal's one way to show a moment: the viewer's time zone, one human format, ISO 8601 on hover."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+# Set by static/alienportal/timezone.js from the browser's Intl time zone (an IANA name).
+TIME_ZONE_COOKIE = "portal_tz"
+
+
+def viewer_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo | None:
+    """Return the time zone the viewer's browser reported, None if none or not a real zone."""
+    name = unquote(request.COOKIES.get(TIME_ZONE_COOKIE, ""))
+    if not name or len(name) > 64:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None  # a hand-made cookie: fall back to settings.TIME_ZONE
+
+
+class ViewerTimeZoneMiddleware:
+    """Render every page in the viewer's time zone (settings.TIME_ZONE until the browser has said)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = viewer_time_zone(request)
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            # The thread serves other requests next: never let one viewer's zone leak into them.
+            timezone.deactivate()
+
+
+def iso_utc(value: datetime) -> str:
+    """Return the moment as the game writes it (`Date.toJSON()`): UTC, milliseconds, `Z`."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def when_html(value: datetime | None, *, empty: str = "—") -> SafeString:
+    """Return `<time>` showing `value` in the viewer's zone and human format, ISO 8601 (UTC) on hover."""
+    if value is None:
+        return format_html("{}", empty)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    iso = iso_utc(value)
+    human = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', iso, iso, human)
