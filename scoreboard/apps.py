@@ -14,3 +14,9 @@ class ScoreboardConfig(AppConfig):
         from sessions.top_x import top_x_provider_register
 
         top_x_provider_register(session_top_x_rows)
+
+        # The same way, each session's page shows its records that never became standings.
+        from scoreboard.session_panel import session_losses_panel
+        from sessions.panels import session_panel_register
+
+        session_panel_register(key="losses", title="Records not counted", body=session_losses_panel)

@@ -10,9 +10,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,8 +21,10 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from alienportal.access import Capability, can
-from alienportal.admin import ReadOnlyAdmin
+from alienportal.admin import AuditHistoryMixin, ReadOnlyAdmin
+from alienportal.dates import when_html
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
+from sessions.panels import session_panels_render
 from sessions.selectors import publication_get, seat_map
 from sessions.services import SessionError, seat_release, session_close, session_open, session_start
 from sessions.services.lifecycle import MINUTES_MAX, MINUTES_MIN
@@ -62,16 +65,16 @@ class SeatInline(admin.TabularInline):
 
 
 @admin.register(GameSession)
-class GameSessionAdmin(admin.ModelAdmin):
+class GameSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = (
         "session_id",
         "game_type",
         "state",
         "seats",
         "synchronized",
-        "opening_time",
-        "synchronize_time",
-        "closing_time",
+        "opened",
+        "synchronized_at",
+        "closed",
     )
     list_filter = ("game_type", "synchronized", ("closing_time", admin.EmptyFieldListFilter))
     search_fields = ("session_id",)
@@ -93,7 +96,7 @@ class GameSessionAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Times", {"fields": ("opening_time", "synchronize_time", "closes_at", "closing_time")}),
+        ("Times", {"fields": ("opened", "synchronized_at", "closes", "closed")}),
         ("Seat map", {"fields": ("seat_map_display",)}),
         ("Live top X", {"fields": ("top_x_display",)}),
         ("SSM", {"fields": ("ssm_display",)}),
@@ -124,6 +127,23 @@ class GameSessionAdmin(admin.ModelAdmin):
         return can(request, Capability.RUN_SESSIONS)
 
     # --- list columns and read-only sections ----------------------------------------------
+    # Times in the viewer's zone and the portal's one format, ISO 8601 on hover (alienportal.dates).
+    @admin.display(description="opening time", ordering="opening_time")
+    def opened(self, session: GameSession) -> str:
+        return when_html(session.opening_time)
+
+    @admin.display(description="synchronize time", ordering="synchronize_time")
+    def synchronized_at(self, session: GameSession) -> str:
+        return when_html(session.synchronize_time)
+
+    @admin.display(description="closes at (time limit)")
+    def closes(self, session: GameSession) -> str:
+        return when_html(session.closes_at)
+
+    @admin.display(description="closing time", ordering="closing_time")
+    def closed(self, session: GameSession) -> str:
+        return when_html(session.closing_time)
+
     @admin.display(description="state")
     def state(self, session: GameSession) -> str:
         return "open" if session.is_open else "closed"
@@ -174,8 +194,8 @@ class GameSessionAdmin(admin.ModelAdmin):
             '<span id="ssm-publication">{}: {}; last published {}{}</span>',
             settings.SSM_SESSION_PARAMETER,
             "not up to date, retrying" if publication.is_pending else "up to date",
-            publication.published_at or "never",
-            format_html("; last error at {}: {}", publication.last_attempt_at, publication.last_error)
+            when_html(publication.published_at, empty="never"),
+            format_html("; last error at {}: {}", when_html(publication.last_attempt_at), publication.last_error)
             if publication.last_error
             else "",
         )
@@ -187,8 +207,17 @@ class GameSessionAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {"can_manage": can(request, Capability.RUN_SESSIONS)}
+        extra: dict[str, Any] = {"can_manage": can(request, Capability.RUN_SESSIONS)}
+        session = self.get_object(request, object_id)
+        if session is not None and self.has_view_permission(request, session):
+            # Sections other apps add (e.g. the scoreboard's discarded records), through sessions.panels.
+            extra["session_panels"] = session_panels_render(request=request, session=session)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def audit_targets(self, obj: Any) -> list[tuple[str, list[str]]]:
+        # A session's History includes what was done to its seats (releases, extra games).
+        seat_pks = [str(pk) for pk in Seat.objects.filter(session=obj).values_list("pk", flat=True)]
+        return [*super().audit_targets(obj), (Seat._meta.label, seat_pks)]
 
     # --- open: the "add" page is the open-session form ------------------------------------
     def add_view(
@@ -251,7 +280,33 @@ class GameSessionAdmin(admin.ModelAdmin):
         return require_POST(lambda r: self._lifecycle(r, pk, session_start, "started"))(request)
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return require_POST(lambda r: self._lifecycle(r, pk, session_close, "closed"))(request)
+        """Ask first (GET, or a POST without `confirm`); close only on a confirmed POST."""
+        if not can(request, Capability.RUN_SESSIONS):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            return self._lifecycle(request, pk, session_close, "closed")
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return self._close_confirmation(request, [get_object_or_404(GameSession, pk=pk)], from_list=False)
+
+    def _close_confirmation(
+        self, request: HttpRequest, sessions: list[GameSession], *, from_list: bool
+    ) -> HttpResponse:
+        # Closing cannot be undone: every game in progress ends and the game is told through SSM.
+        one = sessions[0] if len(sessions) == 1 else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Close session {one.session_id}?" if one else f"Close {len(sessions)} sessions?",
+            "subtitle": None,
+            "sessions": sessions,
+            "session": one,
+            "from_list": from_list,
+            "playing": sum(session.occupied_seats for session in sessions),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/game_sessions/gamesession/close_confirmation.html", context)
 
     def _each(self, request: HttpRequest, queryset: QuerySet[GameSession], operation: Any, done: str) -> None:
         for session in queryset.order_by("pk"):
@@ -267,8 +322,16 @@ class GameSessionAdmin(admin.ModelAdmin):
         self._each(request, queryset, session_start, "started")
 
     @admin.action(description="Close the selected sessions", permissions=["manage"])
-    def close_sessions(self, request: HttpRequest, queryset: QuerySet[GameSession]) -> None:
-        self._each(request, queryset, session_close, "closed")
+    def close_sessions(self, request: HttpRequest, queryset: QuerySet[GameSession]) -> HttpResponse | None:
+        # Like the admin's delete action: an intermediate page first, the work only on its confirmed POST.
+        if request.POST.get("confirm") == "yes":
+            self._each(request, queryset, session_close, "closed")
+            return None
+        open_sessions = list(queryset.filter(closing_time__isnull=True).order_by("pk"))
+        if not open_sessions:
+            self.message_user(request, "None of the selected sessions is open.", messages.WARNING)
+            return None
+        return self._close_confirmation(request, open_sessions, from_list=True)
 
 
 @admin.register(Seat)

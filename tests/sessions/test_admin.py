@@ -12,7 +12,7 @@ from alienportal.access import Role
 from alienportal.models import AuditEntry
 from sessions import top_x
 from sessions.models import GameSession, GameType, SeatState, SessionPublication
-from sessions.services import seat_allocate, seats_release_finished, session_open
+from sessions.services import seat_allocate, seat_release, seats_release_finished, session_open
 from sessions.top_x import top_x_provider_register
 from tests.conftest import portal_client
 from tests.sessions.conftest import user_in
@@ -79,7 +79,7 @@ def test_a_manager_opens_starts_and_closes_a_session_from_the_admin(manager_brow
     manager_browser.post(f"{CHANGELIST}{session.pk}/start/")
     session.refresh_from_db()
     assert session.synchronize_time is not None
-    manager_browser.post(f"{CHANGELIST}{session.pk}/close/")
+    manager_browser.post(f"{CHANGELIST}{session.pk}/close/", {"confirm": "yes"})
     session.refresh_from_db()
     assert session.closing_time is not None
 
@@ -101,9 +101,17 @@ def test_the_open_form_explains_what_the_game_cannot_run(manager_browser: Client
     assert not AuditEntry.objects.exists()
 
 
-def test_close_from_the_list_action_is_audited(manager_browser: Client, manager: User) -> None:
+def test_close_from_the_list_action_asks_first_and_is_audited(manager_browser: Client, manager: User) -> None:
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
-    response = manager_browser.post(CHANGELIST, {"action": "close_sessions", "_selected_action": [session.pk]})
+    action = {"action": "close_sessions", "_selected_action": [session.pk]}
+    asked = manager_browser.post(CHANGELIST, action)
+    assert asked.status_code == 200
+    assert f"Close session {session.session_id}?" in asked.content.decode()
+    assert 'name="confirm" value="yes"' in asked.content.decode()
+    session.refresh_from_db()
+    assert session.is_open
+
+    response = manager_browser.post(CHANGELIST, {**action, "confirm": "yes"})
     assert response.status_code == 302
     session.refresh_from_db()
     assert not session.is_open
@@ -146,7 +154,8 @@ def test_support_may_release_seats_but_not_control_sessions(support: User, manag
     browser = portal_client(support)
 
     assert browser.get(f"{CHANGELIST}add/").status_code == 403
-    assert browser.post(f"{CHANGELIST}{session.pk}/close/").status_code == 403
+    assert browser.post(f"{CHANGELIST}{session.pk}/close/", {"confirm": "yes"}).status_code == 403
+    assert browser.get(f"{CHANGELIST}{session.pk}/close/").status_code == 403
     page = browser.get(f"{CHANGELIST}{session.pk}/change/").content.decode()
     assert 'id="session-close"' not in page
     session.refresh_from_db()
@@ -171,3 +180,49 @@ def test_the_audit_log_is_readable_and_never_editable(manager_browser: Client, m
     assert manager_browser.get("/admin/alienportal/auditentry/add/").status_code == 403
     assert manager_browser.post(f"/admin/alienportal/auditentry/{entry.pk}/delete/").status_code == 403
     assert AuditEntry.objects.count() == 1
+
+
+def test_closing_from_the_session_page_asks_first(manager_browser: Client, manager: User) -> None:
+    session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Careful")
+    seat_allocate(nickname="ann")
+    page = manager_browser.get(f"{CHANGELIST}{session.pk}/change/").content.decode()
+    assert f'href="{CHANGELIST}{session.pk}/close/" id="session-close"' in page
+
+    for ask in (
+        manager_browser.get(f"{CHANGELIST}{session.pk}/close/"),
+        manager_browser.post(f"{CHANGELIST}{session.pk}/close/"),
+    ):
+        text = ask.content.decode()
+        assert ask.status_code == 200
+        assert "<title>Close session Careful? | Alien Portal</title>" in text
+        assert "1 player playing now" in text
+        assert f'href="{CHANGELIST}{session.pk}/change/" class="button cancel-link"' in text
+    session.refresh_from_db()
+    assert session.is_open
+    assert not AuditEntry.objects.filter(action="session.close").exists()
+    assert manager_browser.put(f"{CHANGELIST}{session.pk}/close/").status_code == 405
+
+    done = manager_browser.post(f"{CHANGELIST}{session.pk}/close/", {"confirm": "yes"})
+    assert done.status_code == 302
+    session.refresh_from_db()
+    assert not session.is_open
+
+
+def test_history_shows_the_audit_entries_of_the_session_and_its_seats(
+    manager_browser: Client, manager: User, support: User
+) -> None:
+    session = session_open(manager=manager, game_type=GameType.SINGLE_TRIAL, session_id="Audited")
+    seat_allocate(nickname="stuck")
+    seat_release(actor=support, session=session, nickname="stuck")
+    manager_browser.post(f"{CHANGELIST}{session.pk}/close/", {"confirm": "yes"})
+    other = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Other")
+
+    page = manager_browser.get(f"{CHANGELIST}{session.pk}/history/").content.decode()
+    assert "change history" not in page  # Django's "doesn\u2019t have a change history"
+    assert page.index("session.close") < page.index("seat.release") < page.index("session.open")  # newest first
+    assert "sue-support" in page
+    assert "mia-manager" in page
+    assert "<strong>closing_time</strong>: — → <time datetime=" in page  # a moment, shown like every other
+    assert "3 entries" in page
+    assert "Other" not in page.split('id="audit-history"')[1]
+    assert "1 entry" in manager_browser.get(f"{CHANGELIST}{other.pk}/history/").content.decode()

@@ -43,9 +43,10 @@ def test_manager_runs_a_synchronized_timed_session_by_clicking(page: Any, manage
     page.screenshot(path=str(SHOTS / "session-open.png"), full_page=True)
     page.get_by_role("button", name="Start now (synchronized)").click()
     page.get_by_text("Session Browser started.").wait_for()
-    page.get_by_role("button", name="Close session").click()
+    page.get_by_role("link", name="Close session…").click()
+    page.get_by_role("button", name="Yes, close Browser").click()
     page.get_by_text("Session Browser closed.").wait_for()
-    assert page.get_by_role("button", name="Close session").count() == 0
+    assert page.get_by_role("link", name="Close session…").count() == 0
 
     session = GameSession.objects.get(session_id="Browser")
     assert (session.game_type, session.time_limit_minutes, session.synchronized) == ("TIME_CONSTRAINED", 10, True)

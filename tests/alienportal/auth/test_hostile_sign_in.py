@@ -121,7 +121,7 @@ def test_a_removed_manager_cannot_close_a_session_by_post_once_the_recheck_is_du
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
     client = _signed_in(manager, recheck_due=True)
 
-    response = client.post(f"/admin/game_sessions/gamesession/{session.pk}/close/")
+    response = client.post(f"/admin/game_sessions/gamesession/{session.pk}/close/", {"confirm": "yes"})
 
     assert response.status_code == 302
     assert response["Location"].startswith("/oidc/authenticate/?next=")
@@ -146,7 +146,7 @@ def test_a_write_with_a_fresh_sign_in_goes_through(oidc_settings) -> None:
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
     client = _signed_in(manager, recheck_due=False)
 
-    client.post(f"/admin/game_sessions/gamesession/{session.pk}/close/")
+    client.post(f"/admin/game_sessions/gamesession/{session.pk}/close/", {"confirm": "yes"})
 
     assert GameSession.objects.get(pk=session.pk).closing_time is not None
 
