@@ -105,14 +105,18 @@ class ShardLeaseAdmin(ReadOnlyAdmin):
     list_display = (
         "stream_name",
         "shard_id",
+        "consumer",
+        "stream_created_at",
         "owner",
         "expires_at",
         "counter",
         "checkpoint",
         "checkpoint_at",
         "finished",
+        "retired_at",
     )
-    list_filter = ("stream_name", "finished")
+    # Retired leases are an earlier incarnation of the stream (deleted and created again): history.
+    list_filter = ("stream_name", "consumer", "finished", ("retired_at", admin.EmptyFieldListFilter))
     search_fields = ("shard_id", "owner")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

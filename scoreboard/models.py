@@ -108,14 +108,30 @@ class LeaseConsumer(models.TextChoices):
     ARCHIVE = "archive", "archive"
 
 
+class ShardLeaseQuerySet(models.QuerySet["ShardLease"]):
+    def live(self) -> ShardLeaseQuerySet:
+        """Leases of the stream as it exists now: not retired with an earlier incarnation (history)."""
+        return self.filter(retired_at__isnull=True)
+
+
 class ShardLease(models.Model):
     """Who drains a shard, until when, and how far: the checkpoint is committed with each batch.
 
     `counter` is the fencing token: it grows on every acquisition, and every write of a batch
     is conditional on it, so a worker that lost its lease can never commit.
+
+    A lease belongs to one incarnation of the stream (its ARN and creation time, as in KCL's
+    lease table): a stream deleted and created again under the same name is a new stream whose
+    shards start from their beginning, so its shards get new leases and the old ones are retired
+    (kept as history, never acquired again; retiring also moves the counter, which fences off a
+    worker still holding one). See scoreboard/stream/shards.py.
     """
 
     stream_name = models.CharField(max_length=128)
+    # The incarnation (DescribeStreamSummary's StreamARN and StreamCreationTimestamp); empty on
+    # leases written before incarnations were recorded, until shards_sync adopts or retires them.
+    stream_arn = models.CharField(max_length=2048, blank=True, default="")
+    stream_created_at = models.DateTimeField(null=True, blank=True)
     shard_id = models.CharField(max_length=128)
     # Like two Kinesis applications on one stream: the archive reads every shard at its own pace.
     consumer = models.CharField(max_length=16, choices=LeaseConsumer.choices, default=LeaseConsumer.DRAIN)
@@ -129,17 +145,24 @@ class ShardLease(models.Model):
     checkpoint_at = models.DateTimeField(null=True, blank=True)
     # Read to its end (a closed shard): its children may start.
     finished = models.BooleanField(default=False)
+    # Its stream incarnation was replaced by a newer one: history, never live again.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShardLeaseQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["stream_name", "shard_id", "consumer"], name="shard_lease_one_per_shard_and_consumer"
+                fields=["stream_name", "stream_created_at", "shard_id", "consumer"],
+                name="shard_lease_one_per_incarnation_shard_and_consumer",
             ),
         ]
-        ordering = ["stream_name", "shard_id", "consumer"]
+        indexes = [models.Index(fields=["stream_name", "consumer", "retired_at"], name="shard_lease_live_idx")]
+        ordering = ["stream_name", "shard_id", "consumer", "stream_created_at"]
 
     def __str__(self) -> str:
-        return f"{self.stream_name}/{self.shard_id} {self.consumer} ({self.owner or 'free'})"
+        retired = " retired" if self.retired_at else ""
+        return f"{self.stream_name}/{self.shard_id} {self.consumer} ({self.owner or 'free'}){retired}"
 
 
 class ShardMetrics(models.Model):

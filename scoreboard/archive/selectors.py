@@ -66,7 +66,8 @@ def archive_status(*, stream_name: str | None = None) -> ArchiveStatus:
     stream = stream_name or settings.KINESIS_STREAM_NAME
     now = timezone.now()
     leases = (
-        ShardLease.objects.filter(stream_name=stream, consumer=LeaseConsumer.ARCHIVE)
+        ShardLease.objects.live()  # a replaced stream incarnation's leases are history
+        .filter(stream_name=stream, consumer=LeaseConsumer.ARCHIVE)
         .select_related("archive_state")
         .order_by("shard_id")
     )

@@ -146,7 +146,9 @@ def pipeline_shards(*, stream_name: str | None = None) -> list[ShardHealth]:
     """Return per-shard pipeline metrics (the ops-health dashboard and the API read these)."""
     # The drain's leases only: the archive's have their own selector (scoreboard.archive.selectors).
     leases = (
-        ShardLease.objects.filter(consumer=LeaseConsumer.DRAIN)
+        # Live leases: those of a stream incarnation that was replaced are history, not health.
+        ShardLease.objects.live()
+        .filter(consumer=LeaseConsumer.DRAIN)
         .select_related("metrics")
         .order_by("stream_name", "shard_id")
     )

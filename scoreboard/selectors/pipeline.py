@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
@@ -37,20 +38,23 @@ def pipeline_shard_figures(*, now: datetime, stream_name: str | None = None) -> 
     samples = ShardMetricsSample.objects.filter(lease=OuterRef("pk"), taken_at__lte=now)
     # The drain's leases: the archive consumer's have their own selector (scoreboard.archive.selectors).
     leases = (
-        ShardLease.objects.filter(consumer=LeaseConsumer.DRAIN)
+        # Live leases: those of a stream incarnation that was replaced are history, not health.
+        ShardLease.objects.live()
+        .filter(consumer=LeaseConsumer.DRAIN)
         .select_related("metrics")
         .order_by("stream_name", "shard_id")
     )
     if stream_name is not None:
         leases = leases.filter(stream_name=stream_name)
     # The newest sample at least one window old; while none is that old yet, the oldest there is.
-    leases = leases.annotate(
+    annotated = leases.annotate(
         base_sample=Coalesce(
             Subquery(samples.filter(taken_at__lte=now - window).order_by("-taken_at").values("pk")[:1]),
             Subquery(samples.order_by("taken_at").values("pk")[:1]),
         )
     )
-    rows = list(leases)
+    # ShardLeases with `base_sample`: django-stubs does not carry annotations on a custom QuerySet.
+    rows: list[Any] = list(annotated)
     base = ShardMetricsSample.objects.in_bulk([row.base_sample for row in rows if row.base_sample is not None])
     figures = []
     for lease in rows:

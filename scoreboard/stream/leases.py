@@ -47,6 +47,8 @@ def lease_acquire(
 
     The conditional UPDATE is atomic: of two workers racing, the second re-checks the row after
     the first commits and finds it held. Incrementing the counter fences off the previous holder.
+    Only a lease of the newest incarnation of the stream that shards_sync has seen is taken: never
+    a retired one, nor one of an incarnation a newer one replaced (shards_sync retires those).
     """
     now = timezone.now()
     ttl = timedelta(seconds=seconds if seconds is not None else settings.STREAM_LEASE_SECONDS)
@@ -54,9 +56,12 @@ def lease_acquire(
         cursor.execute(
             "UPDATE scoreboard_shardlease SET owner = %s, counter = counter + 1, expires_at = %s"
             " WHERE stream_name = %s AND shard_id = %s AND consumer = %s AND finished = %s"
+            " AND retired_at IS NULL AND stream_created_at IS NOT DISTINCT FROM"
+            " (SELECT MAX(newest.stream_created_at) FROM scoreboard_shardlease newest"
+            "  WHERE newest.stream_name = %s AND newest.consumer = %s)"
             " AND (owner = '' OR expires_at IS NULL OR expires_at < %s)"
             " RETURNING id, counter",
-            [owner, now + ttl, stream_name, shard_id, str(consumer), False, now],
+            [owner, now + ttl, stream_name, shard_id, str(consumer), False, stream_name, str(consumer), now],
         )
         row = cursor.fetchone()
     if row is None:

@@ -18,7 +18,8 @@ def pipeline_sample_take(*, now: datetime) -> int:
     ShardMetricsSample.objects.filter(taken_at__lt=now - SAMPLE_RETENTION).delete()
     samples = [
         ShardMetricsSample(lease_id=lease_id, taken_at=now, records_processed=records, bytes_processed=size)
-        for lease_id, records, size in ShardMetrics.objects.values_list(
+        # Retired leases (an earlier stream incarnation) no longer move: nothing to sample.
+        for lease_id, records, size in ShardMetrics.objects.filter(lease__retired_at__isnull=True).values_list(
             "lease_id", "records_processed", "bytes_processed"
         )
     ]

@@ -1,0 +1,164 @@
+"""A stream deleted and created again under the same name is a new stream: new leases from its beginning."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from alienportal.aws import aws_client
+from scoreboard.models import ShardLease, ShardMetrics, Standing
+from scoreboard.selectors import pipeline_shards
+from scoreboard.selectors.pipeline import pipeline_shard_figures
+from scoreboard.stream.leases import LeaseLost, lease_acquire
+from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.shards import ADOPTION_CLOCK_MARGIN, shards_sync, stream_incarnation
+from sessions.models import GameSession
+from tests.scoreboard.test_consumer import drain_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SHARD = "shardId-000000000000"
+FIRST_RUN = "X261127T140000"
+SECOND_RUN = "X261127T150000"
+
+
+@pytest.fixture
+def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
+    name = f"incarnation-{datetime.now(UTC):%H%M%S%f}"
+    _create(name)
+    return name
+
+
+def _create(name: str, shards: int = 1) -> None:
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+
+
+def _recreate(name: str) -> None:
+    kinesis = aws_client("kinesis")
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    _create(name)
+
+
+def _put(name: str, session_id: str, scores: list[tuple[str, int]]) -> list[int]:
+    """Put one snapshot per (nickname, score), one a millisecond apart; return their sequence numbers."""
+    kinesis = aws_client("kinesis")
+    start = datetime.now(UTC) - timedelta(seconds=5)
+    sequences = []
+    for index, (nickname, score) in enumerate(scores):
+        moment = start + timedelta(milliseconds=index)
+        body = {
+            "SessionId": session_id,
+            "Nickname": nickname,
+            "Score": score,
+            "Lives": 3,
+            "Shots": 10,
+            "Level": 1,
+            "Timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        }
+        put = kinesis.put_record(StreamName=name, Data=json.dumps(body).encode(), PartitionKey=nickname)
+        sequences.append(int(put["SequenceNumber"]))
+    return sequences
+
+
+def _standings(session_id: str) -> dict[str, int]:
+    return dict(Standing.objects.filter(session__session_id=session_id).values_list("nickname", "score"))
+
+
+def test_a_recreated_stream_is_drained_from_its_beginning_and_the_old_leases_stay_history(stream, make_session) -> None:
+    make_session(session_id=FIRST_RUN)
+    first = _put(stream, FIRST_RUN, [(f"old{index % 4}", 10 * index) for index in range(30)])
+    drain_all(stream)
+    (old,) = ShardLease.objects.filter(stream_name=stream)
+    assert int(old.checkpoint) == first[-1] == 30  # moto numbers each shard's records from 1
+    old_created = stream_incarnation(kinesis=aws_client("kinesis"), stream_name=stream).created_at
+    assert old.stream_created_at == old_created
+    assert old.stream_arn.endswith(f":stream/{stream}")
+    # A worker still holds the old lease when the stream is deleted and created again.
+    ShardLease.objects.filter(pk=old.pk).update(owner="", expires_at=None)
+    stale = lease_acquire(stream_name=stream, shard_id=SHARD, owner="stale-worker")
+    assert stale is not None
+    assert stale.lease_pk == old.pk
+
+    GameSession.objects.filter(session_id=FIRST_RUN).update(closing_time=timezone.now())  # one open at a time
+    _recreate(stream)
+    make_session(session_id=SECOND_RUN)
+    second = _put(stream, SECOND_RUN, [("ann", 50), ("bob", 70), ("ann", 90), ("cid", 20)])
+    assert second == [1, 2, 3, 4]  # far below the old checkpoint: read after it, nothing would come
+    drain_all(stream)
+
+    assert _standings(SECOND_RUN) == {"ann": 90, "bob": 70, "cid": 20}
+    assert _standings(FIRST_RUN) == {"old0": 280, "old1": 290, "old2": 260, "old3": 270}
+    new = ShardLease.objects.live().get(stream_name=stream)
+    new_created = stream_incarnation(kinesis=aws_client("kinesis"), stream_name=stream).created_at
+    assert new.pk != old.pk
+    assert new.stream_created_at == new_created > old_created
+    assert int(new.checkpoint) == 4
+    # The old incarnation's lease is kept as history, with its checkpoint, and is never live again.
+    history = ShardLease.objects.get(pk=old.pk)
+    assert history.retired_at is not None
+    assert int(history.checkpoint) == 30
+    assert history.owner == ""
+    assert ShardMetrics.objects.get(lease=history).records_processed == 30
+    assert [
+        (shard.shard_id, shard.checkpoint, shard.records_processed) for shard in pipeline_shards(stream_name=stream)
+    ] == [(SHARD, 4, 4)]
+    assert [figures.checkpoint for figures in pipeline_shard_figures(now=timezone.now(), stream_name=stream)] == [4]
+    # The worker that held the old lease is fenced off: it can commit nothing more.
+    with pytest.raises(LeaseLost):
+        batch_persist(fence=stale, records=[StreamRecord(31, b"{}")])
+    assert int(ShardLease.objects.get(pk=old.pk).checkpoint) == 30
+    # A new acquisition takes the new incarnation's lease.
+    fence = lease_acquire(stream_name=stream, shard_id=SHARD, owner="next-worker")
+    assert fence is not None
+    assert fence.lease_pk == new.pk
+
+
+def test_leases_written_before_incarnations_are_adopted_only_when_provably_this_streams(provisioned) -> None:
+    stream = f"legacy-{datetime.now(UTC):%H%M%S%f}"
+    _create(stream, shards=2)
+    kinesis = aws_client("kinesis")
+    created = stream_incarnation(kinesis=kinesis, stream_name=stream).created_at
+    shard_ids = sorted(shard["ShardId"] for shard in kinesis.list_shards(StreamName=stream)["Shards"])
+    # Checkpointed before this stream existed: an earlier incarnation's, whatever its number says.
+    before = ShardLease.objects.create(
+        stream_name=stream, shard_id=shard_ids[0], checkpoint=500, checkpoint_at=created - timedelta(hours=1)
+    )
+    # Checkpointed well after this stream was created: it can only be this stream's.
+    after = ShardLease.objects.create(
+        stream_name=stream,
+        shard_id=shard_ids[1],
+        checkpoint=7,
+        checkpoint_at=created + ADOPTION_CLOCK_MARGIN + timedelta(seconds=1),
+    )
+
+    live = {lease.shard_id: lease for lease in shards_sync(kinesis=kinesis, stream_name=stream)}
+
+    assert live[shard_ids[1]].pk == after.pk
+    assert int(live[shard_ids[1]].checkpoint) == 7
+    assert live[shard_ids[0]].pk != before.pk
+    assert live[shard_ids[0]].checkpoint is None
+    assert ShardLease.objects.get(pk=before.pk).retired_at is not None
+    adopted = ShardLease.objects.get(pk=after.pk)
+    assert adopted.stream_created_at == created
+    assert adopted.retired_at is None
+    assert adopted.stream_arn
+    # A second sync changes nothing.
+    assert {lease.pk for lease in shards_sync(kinesis=kinesis, stream_name=stream)} == {
+        lease.pk for lease in live.values()
+    }
+
+
+def test_a_sync_that_saw_an_older_incarnation_than_another_sync_changes_nothing(stream) -> None:
+    kinesis = aws_client("kinesis")
+    (current,) = shards_sync(kinesis=kinesis, stream_name=stream)
+    # As if a newer incarnation had been seen by another worker meanwhile.
+    ShardLease.objects.filter(pk=current.pk).update(stream_created_at=current.stream_created_at + timedelta(hours=1))
+
+    assert shards_sync(kinesis=kinesis, stream_name=stream) == []
+    assert ShardLease.objects.filter(stream_name=stream).count() == 1
+    assert ShardLease.objects.get(pk=current.pk).retired_at is None
