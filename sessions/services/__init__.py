@@ -2,7 +2,7 @@
 
 from sessions.services.errors import SeatRefused, SessionError, SessionPublishBusy, SessionPublishFailed
 from sessions.services.lifecycle import session_close, session_open, session_start, sessions_close_expired
-from sessions.services.publishing import session_publish, session_publish_queue
+from sessions.services.publishing import session_publish, session_publish_queue, session_republish
 from sessions.services.seats import (
     SeatOutcome,
     seat_allocate,
@@ -29,6 +29,7 @@ __all__ = [
     "session_open",
     "session_publish",
     "session_publish_queue",
+    "session_republish",
     "session_start",
     "sessions_close_expired",
 ]

@@ -57,6 +57,20 @@ def publication_changed() -> None:
     transaction.on_commit(session_publish_queue)
 
 
+def session_republish() -> int:
+    """Publish the current session again, even if SSM is recorded as holding it; return its version.
+
+    For an SSM that may have lost the value (the demo's moto starts empty on every run, or a
+    parameter deleted by hand): a new desired version makes the difference visible, so if SSM
+    is unreachable now, the queued task and the beat sweep keep trying as after any change.
+    Raises SessionPublishFailed or SessionPublishBusy as session_publish does.
+    """
+    with transaction.atomic():
+        publication_lock()
+        publication_changed()
+    return session_publish()
+
+
 def session_publish_queue() -> None:
     """Queue a publish task (a failure to queue is logged: the beat sweep will publish anyway)."""
     try:

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from alienportal.aws import aws_client
 from alienportal.models import AuditEntry
-from sessions.models import GameSession
+from sessions.models import GameSession, SessionPublication
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +36,15 @@ def test_open_session_prints_the_id_and_publishes_it(manager: User) -> None:
         _run("--game-type", "MULTIPLE_TRIALS")
     assert _run("--game-type", "MULTIPLE_TRIALS", "--reuse-open") == session_id
     assert GameSession.objects.count() == 1
+
+
+def test_reusing_the_open_session_publishes_it_again_to_an_ssm_that_lost_it(manager: User) -> None:
+    session_id = _run("--game-type", "MULTIPLE_TRIALS")
+    # The demo's moto starts empty on every run, while the database says the session is published.
+    aws_client("ssm").delete_parameter(Name=settings.SSM_SESSION_PARAMETER)
+
+    assert _run("--game-type", "MULTIPLE_TRIALS", "--reuse-open") == session_id
+
+    value = aws_client("ssm").get_parameter(Name=settings.SSM_SESSION_PARAMETER)["Parameter"]["Value"]
+    assert json.loads(value)["SessionId"] == session_id
+    assert not SessionPublication.objects.get().is_pending

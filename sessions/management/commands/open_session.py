@@ -8,7 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions.models import GameSession, GameType
-from sessions.services import SessionError, SessionPublishBusy, SessionPublishFailed, session_open, session_publish
+from sessions.services import (
+    SessionError,
+    SessionPublishBusy,
+    SessionPublishFailed,
+    session_open,
+    session_publish,
+    session_republish,
+)
 
 
 class Command(BaseCommand):
@@ -23,12 +30,20 @@ class Command(BaseCommand):
         parser.add_argument("--session-id", help="name the session instead of the generated X%%y%%m%%dT%%H%%M%%S")
         parser.add_argument("--manager", help="username recorded as the manager who opened it (audit log)")
         parser.add_argument(
-            "--reuse-open", action="store_true", help="if a session is already open, print its id instead of failing"
+            "--reuse-open",
+            action="store_true",
+            help="if a session is already open, publish it to SSM again and print its id instead of failing",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         already_open = GameSession.objects.open().first()
         if already_open is not None and options["reuse_open"]:
+            try:
+                # SSM may not hold it (the demo's moto starts empty on every run), though the
+                # database says it was published: publish it again.
+                session_republish()
+            except (SessionPublishFailed, SessionPublishBusy) as exc:
+                self.stderr.write(f"SSM not updated yet ({exc}); it will be retried.")
             self.stdout.write(already_open.session_id)
             return
         manager = None
