@@ -61,7 +61,15 @@ class StandingQuerySet(models.QuerySet["Standing"]):
 
 
 class Standing(models.Model):
-    """A player's standing in a session: their latest snapshot by event time.
+    """A player's standing in a session: their current game, their best finished game, and the ranked one.
+
+    The *current* game is the latest snapshot by event time (`current_*`, ordered by
+    `event_time, shard_id, sequence_number`). The *best finished* game is the best snapshot
+    with Lives 0, in the ranking order (`best_*`; multiple-trials sessions only: in one-game
+    sessions the ranking is simply the latest snapshot). `score`, `lives`, `shots`, `level` and
+    `rank_key` are the *ranked* game, the better of the two, which every ranking, API and
+    dashboard reads: a leader who starts a new game keeps the place his best game earned
+    (DESIGN.md). The drain keeps the three consistent in one statement (stream/persist.py).
 
     `rank_key` encodes the ranking order (Score desc, Lives desc, Shots asc, Nickname asc) as
     one string whose byte order is that order, so PostgreSQL (COLLATE "C"), SQLite and the Redis
@@ -71,16 +79,32 @@ class Standing(models.Model):
     # No separate FK index: the (session, ...) indexes below lead with it.
     session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
     nickname = models.CharField(max_length=NICKNAME_MAX_CHARS)
+    # The ranked game: the better of the current game and the best finished game.
     score = models.BigIntegerField()
     lives = models.IntegerField()
     shots = models.BigIntegerField()
     level = models.IntegerField()
+    rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS)
+    # The current game: the latest snapshot. (event_time, shard_id, sequence_number) orders
+    # snapshots; the last two only break ties between equal timestamps, deterministically.
+    current_score = models.BigIntegerField()
+    current_lives = models.IntegerField()
+    current_shots = models.BigIntegerField()
+    current_level = models.IntegerField()
+    current_rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS)
     event_time = models.DateTimeField()
-    # (event_time, shard_id, sequence_number) orders snapshots; the last two only break ties
-    # between equal timestamps, deterministically.
     shard_id = models.CharField(max_length=128)
     sequence_number = SequenceNumberField()
-    rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS)
+    # The best finished game (Lives 0), empty until one ends; equal keys resolve to the earliest
+    # snapshot, so every arrival order keeps the same one.
+    best_score = models.BigIntegerField(null=True, blank=True)
+    best_shots = models.BigIntegerField(null=True, blank=True)
+    best_level = models.IntegerField(null=True, blank=True)
+    # NULL, not "": no finished game yet, and SQL's NULL comparisons are what the drain relies on.
+    best_rank_key = models.CharField(max_length=RANK_KEY_MAX_CHARS, null=True, blank=True)  # noqa: DJ001
+    best_event_time = models.DateTimeField(null=True, blank=True)
+    best_shard_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    best_sequence_number = SequenceNumberField(null=True, blank=True)
     # Grows on every change; the Redis index applies a change only if it is newer (ranking.py).
     revision = models.BigIntegerField(default=1)
     # Hidden from rankings by support (scoreboard.services.standing_hide): the standing keeps
@@ -99,6 +123,11 @@ class Standing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nickname}@{self.session_id}: {self.score}"
+
+    @property
+    def ranks_best_game(self) -> bool:
+        """True when the ranked game is the best finished one, not the game being played."""
+        return self.best_rank_key is not None and self.best_rank_key < self.current_rank_key
 
 
 class LeaseConsumer(models.TextChoices):

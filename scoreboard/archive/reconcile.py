@@ -10,8 +10,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from scoreboard.archive.replay import ArchiveReplaySummary, ReplayScope, archive_records
+from scoreboard.games import Game, PlayerGames, games_add
 from scoreboard.models import ScoreEvent, SessionDiscards, Standing
-from scoreboard.ranking import LIVES_DIGITS, LIVES_MAX, SCORE_DIGITS, SCORE_MAX, ranking_index_read, ranking_is_ready
+from scoreboard.ranking import (
+    LIVES_DIGITS,
+    LIVES_MAX,
+    SCORE_DIGITS,
+    SCORE_MAX,
+    rank_key,
+    ranking_index_read,
+    ranking_is_ready,
+)
 from scoreboard.stream.persist import StreamRecord, batch_route
 from sessions.models import GameSession
 
@@ -62,7 +71,7 @@ class Reconciliation:
 
 @dataclass
 class _ArchiveView:
-    standings: dict[str, tuple[Values, tuple[datetime, str, int]]] = field(default_factory=dict)
+    standings: dict[str, PlayerGames] = field(default_factory=dict)
     events: int = 0
     discards: int = 0
 
@@ -84,11 +93,15 @@ def _archive_view(
         for item in routed.accepted:
             view.events += 1
             snapshot = item.snapshot
-            order = (snapshot.timestamp, shard_id, item.sequence_number)
-            current = view.standings.get(snapshot.nickname)
-            if current is None or order > current[1]:
-                values = (snapshot.score, snapshot.lives, snapshot.shots, snapshot.level)
-                view.standings[snapshot.nickname] = (values, order)
+            game = Game(
+                snapshot.score,
+                snapshot.lives,
+                snapshot.shots,
+                snapshot.level,
+                rank_key(score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=snapshot.nickname),
+                (snapshot.timestamp, shard_id, item.sequence_number),
+            )
+            view.standings[snapshot.nickname] = games_add(view.standings.get(snapshot.nickname), game)
     return view
 
 
@@ -116,7 +129,9 @@ def session_reconcile(
     differences = result.differences
     for nickname in sorted(set(postgresql) | set(archive.standings)):
         ours = postgresql.get(nickname)
-        theirs = archive.standings.get(nickname)
+        games = archive.standings.get(nickname)
+        ranked = games.ranked if games else None
+        theirs = ((ranked.score, ranked.lives, ranked.shots, ranked.level), ranked.rank_key) if ranked else None
         if (ours[0] if ours else None) != (theirs[0] if theirs else None):
             differences.append(
                 Difference("standing", nickname, ours[0] if ours else None, theirs[0] if theirs else None)

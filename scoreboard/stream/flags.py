@@ -72,7 +72,7 @@ def cheat_flags_write(*, findings: Sequence[tuple[PlayerKey, Finding]], now: dat
 
 
 def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status]:
-    """Return the current standing of each player as the status before this batch.
+    """Return each player's current game (not the ranked one) as the status before this batch.
 
     One index probe per player: on PostgreSQL the nicknames go as one array per session
     (`= ANY(%s)`), not as thousands of bound parameters.
@@ -85,7 +85,8 @@ def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status
         for session_pk, nicknames in by_session.items():
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    "SELECT nickname, score, lives, shots, level, event_time FROM scoreboard_standing"
+                    "SELECT nickname, current_score, current_lives, current_shots, current_level, event_time"
+                    " FROM scoreboard_standing"
                     " WHERE session_id = %s AND nickname = ANY(%s)",
                     [session_pk, nicknames],
                 )
@@ -95,7 +96,7 @@ def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status
 
                 rows = list(
                     Standing.objects.filter(session_id=session_pk, nickname__in=nicknames).values_list(
-                        "nickname", "score", "lives", "shots", "level", "event_time"
+                        "nickname", "current_score", "current_lives", "current_shots", "current_level", "event_time"
                     )
                 )
             for nickname, score, lives, shots, level, event_time in rows:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from scoreboard.games import Game, PlayerGames, games_add
 from scoreboard.live import live_revision_key
 from scoreboard.models import DEAD_LETTER_DATA_BYTES, DeadLetter
 from scoreboard.ranking import (
@@ -336,7 +337,7 @@ _STAGING_COLUMNS = (
     ("event_time", "timestamptz", "timestamptz"),
     ("shard_id", "text", "text"),
     ("sequence_number", "numeric", "numeric"),
-    ("rank_key", "text", "text"),
+    ("rank_key", 'text COLLATE "C"', "text"),
 )
 _STAGING_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS scoreboard_batch_staging ("
@@ -344,26 +345,88 @@ _STAGING_TABLE = (
     + ") ON COMMIT DELETE ROWS"
 )
 _EVENT_COLUMNS = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
-# A snapshot replaces the standing only if it is newer; equal timestamps resolve on the
-# record's (shard, sequence number), so every replay picks the same winner.
+
+# A standing holds three games (models.Standing): the current one (the latest snapshot), the
+# best finished one (the best Lives-0 snapshot) and the ranked one (the better of the two).
+# Each new row of the standings upsert carries the batch's newest and best finished snapshot
+# of the player, in this column order; the conflict clause merges them with the stored games.
+_CURRENT = ("current_score", "current_lives", "current_shots", "current_level", "current_rank_key")
+_CURRENT_ORDER = ("event_time", "shard_id", "sequence_number")
+_BEST = ("best_score", "best_shots", "best_level", "best_rank_key", "best_event_time", "best_shard_id")
+_BEST_ORDER = ("best_rank_key", "best_event_time", "best_shard_id", "best_sequence_number")
+_RANKED = ("score", "lives", "shots", "level", "rank_key")
+_STANDING_COLUMNS = (
+    *("session_id", "nickname", *_CURRENT, *_CURRENT_ORDER, *_BEST, "best_sequence_number", *_RANKED),
+    *("revision", "updated_at"),
+)
+
+
+def _tuple(prefix: str, columns: Sequence[str]) -> str:
+    return "(" + ", ".join(f"{prefix}.{column}" for column in columns) + ")"
+
+
+# The snapshot is newer than the current game (equal timestamps resolve on the record's shard
+# and sequence number, so every replay picks the same winner) ...
+_NEWER = f"{_tuple('excluded', _CURRENT_ORDER)} > {_tuple('s', _CURRENT_ORDER)}"
+# ... or a finished game better than the best one (equal keys: the earliest snapshot).
+_BETTER = (
+    f"(excluded.best_rank_key IS NOT NULL AND (s.best_rank_key IS NULL"
+    f" OR {_tuple('excluded', _BEST_ORDER)} < {_tuple('s', _BEST_ORDER)}))"
+)
+
+
+def _merged_current(column: str) -> str:
+    return f"CASE WHEN {_NEWER} THEN excluded.{column} ELSE s.{column} END"
+
+
+def _merged_best(column: str) -> str:
+    return f"CASE WHEN {_BETTER} THEN excluded.{column} ELSE s.{column} END"
+
+
+# The ranked game after the merge: the merged best finished game if it ranks before the merged
+# current game (a NULL best compares as unknown: the current game ranks).
+_BEST_RANKS = f"{_merged_best('best_rank_key')} < {_merged_current('current_rank_key')}"
+_RANKED_FROM = dict(zip(_RANKED, ("best_score", None, "best_shots", "best_level", "best_rank_key"), strict=True))
+
+
+def _merged_ranked(column: str, current: str) -> str:
+    best = _RANKED_FROM[column]
+    return f"CASE WHEN {_BEST_RANKS} THEN {_merged_best(best) if best else '0'} ELSE {_merged_current(current)} END"
+
+
 _STANDINGS_CONFLICT = (
-    " ON CONFLICT (session_id, nickname) DO UPDATE SET score = excluded.score, lives = excluded.lives,"
-    " shots = excluded.shots, level = excluded.level, event_time = excluded.event_time,"
-    " shard_id = excluded.shard_id, sequence_number = excluded.sequence_number,"
-    " rank_key = excluded.rank_key, revision = s.revision + 1, updated_at = excluded.updated_at"
-    " WHERE (excluded.event_time, excluded.shard_id, excluded.sequence_number)"
-    " > (s.event_time, s.shard_id, s.sequence_number)"
-    " RETURNING session_id, nickname, revision, rank_key, lives"
+    " ON CONFLICT (session_id, nickname) DO UPDATE SET "
+    + ", ".join(
+        [f"{column} = {_merged_current(column)}" for column in (*_CURRENT, *_CURRENT_ORDER)]
+        + [f"{column} = {_merged_best(column)}" for column in (*_BEST, "best_sequence_number")]
+        + [f"{column} = {_merged_ranked(column, current)}" for column, current in zip(_RANKED, _CURRENT, strict=True)]
+        + ["revision = s.revision + 1", "updated_at = excluded.updated_at"]
+    )
+    + f" WHERE {_NEWER} OR {_BETTER}"
+    # current_lives: a player whose current game ended frees their seat (batch_rows_write).
+    + " RETURNING session_id, nickname, revision, rank_key, current_lives"
 )
 _STANDINGS_FROM_STAGING = (
-    "INSERT INTO scoreboard_standing AS s"  # noqa: S608 - constant column list
-    f" ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"
-    # DISTINCT ON keeps each player's newest snapshot of the batch (the batch is one shard, so
-    # the sequence number breaks ties), in (session, nickname) order: every batch locks standing
-    # rows in that one order, so concurrent batches cannot deadlock.
-    f" SELECT DISTINCT ON (session_id, nickname) {_EVENT_COLUMNS}, rank_key, 1, %s"
-    " FROM scoreboard_batch_staging ORDER BY session_id, nickname, event_time DESC, sequence_number DESC"
-    + _STANDINGS_CONFLICT
+    f"INSERT INTO scoreboard_standing AS s ({', '.join(_STANDING_COLUMNS)})"  # noqa: S608 - constant columns
+    " SELECT n.session_id, n.nickname, n.score, n.lives, n.shots, n.level, n.rank_key,"
+    " n.event_time, n.shard_id, n.sequence_number,"
+    " b.score, b.shots, b.level, b.rank_key, b.event_time, b.shard_id, b.sequence_number,"
+    " CASE WHEN b.rank_key < n.rank_key THEN b.score ELSE n.score END,"
+    " CASE WHEN b.rank_key < n.rank_key THEN 0 ELSE n.lives END,"
+    " CASE WHEN b.rank_key < n.rank_key THEN b.shots ELSE n.shots END,"
+    " CASE WHEN b.rank_key < n.rank_key THEN b.level ELSE n.level END,"
+    " CASE WHEN b.rank_key < n.rank_key THEN b.rank_key ELSE n.rank_key END,"
+    " 1, %s"
+    # Each player's newest snapshot of the batch (the batch is one shard, so the sequence
+    # number breaks ties) ...
+    " FROM (SELECT DISTINCT ON (session_id, nickname) * FROM scoreboard_batch_staging"
+    " ORDER BY session_id, nickname, event_time DESC, sequence_number DESC) AS n"
+    # ... and their best finished game of the batch, if any.
+    " LEFT JOIN (SELECT DISTINCT ON (session_id, nickname) * FROM scoreboard_batch_staging WHERE lives = 0"
+    " ORDER BY session_id, nickname, rank_key, event_time, sequence_number) AS b"
+    " ON b.session_id = n.session_id AND b.nickname = n.nickname"
+    # One lock order for every batch, (session, nickname): concurrent batches cannot deadlock.
+    " ORDER BY n.session_id, n.nickname" + _STANDINGS_CONFLICT
 )
 
 
@@ -399,9 +462,8 @@ def _accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[i
 
 
 def _accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
-    """The demo's SQLite: the same rows and the same newer-only guard, one statement per row."""
+    """The demo's SQLite: the same rows and the same merge of games, one statement per row."""
     adapt = connection.ops.adapt_datetimefield_value
-    newest: dict[tuple[int, str], _Accepted] = {}
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO scoreboard_scoreevent ({_EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
@@ -422,36 +484,57 @@ def _accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, 
             ],
         )
         events = len(routed.accepted)
+        batch: dict[tuple[int, str], PlayerGames] = {}
         for item in routed.accepted:
             key = (item.session.pk, item.snapshot.nickname)
-            current = newest.get(key)
-            if current is None or (item.snapshot.timestamp, item.sequence_number) > (
-                current.snapshot.timestamp,
-                current.sequence_number,
-            ):
-                newest[key] = item
+            batch[key] = games_add(batch.get(key), _game(item, shard_id=routed.shard_id))
         changed: list[tuple] = []
-        for (session_pk, nickname), item in sorted(newest.items(), key=lambda pair: pair[0]):
-            snapshot = item.snapshot
+        values = ", ".join(["%s"] * len(_STANDING_COLUMNS))
+        for (session_pk, nickname), games in sorted(batch.items(), key=lambda pair: pair[0]):
+            current, best, ranked = games.current, games.best, games.ranked
             cursor.execute(
-                f"INSERT INTO scoreboard_standing AS s ({_EVENT_COLUMNS}, rank_key, revision, updated_at)"  # noqa: S608
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)" + _STANDINGS_CONFLICT,
+                f"INSERT INTO scoreboard_standing AS s ({', '.join(_STANDING_COLUMNS)})"  # noqa: S608
+                f" VALUES ({values})" + _STANDINGS_CONFLICT,
                 [
                     session_pk,
                     nickname,
-                    snapshot.score,
-                    snapshot.lives,
-                    snapshot.shots,
-                    snapshot.level,
-                    adapt(snapshot.timestamp),
-                    routed.shard_id,
-                    str(item.sequence_number),
-                    rank_key(score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=nickname),
+                    current.score,
+                    current.lives,
+                    current.shots,
+                    current.level,
+                    current.rank_key,
+                    adapt(current.order[0]),
+                    current.order[1],
+                    str(current.order[2]),
+                    *(
+                        (best.score, best.shots, best.level, best.rank_key, adapt(best.order[0]), best.order[1])
+                        if best
+                        else (None,) * 6
+                    ),
+                    str(best.order[2]) if best else None,
+                    ranked.score,
+                    ranked.lives,
+                    ranked.shots,
+                    ranked.level,
+                    ranked.rank_key,
+                    1,
                     adapt(now),
                 ],
             )
             changed.extend(tuple(row) for row in cursor.fetchall())
     return events, changed
+
+
+def _game(item: _Accepted, *, shard_id: str) -> Game:
+    snapshot = item.snapshot
+    return Game(
+        snapshot.score,
+        snapshot.lives,
+        snapshot.shots,
+        snapshot.level,
+        item.row[-1],  # its rank key, built while routing
+        (snapshot.timestamp, shard_id, item.sequence_number),
+    )
 
 
 def _live_publish_on_commit(*, changed: Sequence[tuple], sessions: dict[int, GameSession]) -> None:

@@ -294,13 +294,15 @@ def standings_fill(session_pk: int, count: int, *, players: int | None = None, f
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO scoreboard_standing (session_id, nickname, score, lives, shots, level, event_time,"
-            " shard_id, sequence_number, rank_key, revision, updated_at)"
-            " SELECT %s, n, sc, l, sh, 1, now(), 'shardId-000000000000', i, "
+            " shard_id, sequence_number, rank_key, revision, updated_at,"
+            " current_score, current_lives, current_shots, current_level, current_rank_key)"
+            " SELECT *, score, lives, shots, level, rank_key FROM ("
+            " SELECT %s, n, sc AS score, l AS lives, sh AS shots, 1 AS level, now(), 'shardId-000000000000', i, "
             " lpad((9007199254740991 - sc)::text, 16, '0') || lpad((1000 - l)::text, 4, '0')"
-            " || lpad(sh::text, 10, '0') || n, 1, now()"
+            " || lpad(sh::text, 10, '0') || n AS rank_key, 1, now()"
             " FROM (SELECT i, 'player' || lpad(((i - 1) %% %s + 1)::text, 7, '0') AS n,"
             " (random() * 100000)::bigint AS sc, (random() * 3)::int AS l, (random() * 5000)::bigint AS sh"
-            " FROM generate_series(%s, %s) i) AS g",
+            " FROM generate_series(%s, %s) i) AS g) AS standings",
             [session_pk, players or count, first, first + count - 1],
         )
 

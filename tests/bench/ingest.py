@@ -209,23 +209,22 @@ def naive(count: int, players: int) -> dict[str, Any]:
                     .first()
                 )
                 if current is None or snapshot.timestamp > current:
+                    key = rank_key(
+                        score=snapshot.score, lives=snapshot.lives, shots=snapshot.shots, nickname=snapshot.nickname
+                    )
+                    game = {"score": snapshot.score, "lives": snapshot.lives, "shots": snapshot.shots}
+                    game["level"] = snapshot.level
                     Standing.objects.update_or_create(
                         session=session,
                         nickname=snapshot.nickname,
                         defaults={
-                            "score": snapshot.score,
-                            "lives": snapshot.lives,
-                            "shots": snapshot.shots,
-                            "level": snapshot.level,
+                            **game,
+                            **{f"current_{column}": value for column, value in game.items()},
                             "event_time": snapshot.timestamp,
                             "shard_id": shard,
                             "sequence_number": item.sequence_number,
-                            "rank_key": rank_key(
-                                score=snapshot.score,
-                                lives=snapshot.lives,
-                                shots=snapshot.shots,
-                                nickname=snapshot.nickname,
-                            ),
+                            "rank_key": key,
+                            "current_rank_key": key,
                         },
                     )
                 done += 1
@@ -387,12 +386,15 @@ def rankings(standings: int, iterations: int = 2000) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO scoreboard_standing (session_id, nickname, score, lives, shots, level, event_time,"
-            " shard_id, sequence_number, rank_key, revision, updated_at)"
-            " SELECT %s, n, sc, l, sh, 1, now(), 'shardId-000000000000', i, "
+            " shard_id, sequence_number, rank_key, revision, updated_at,"
+            " current_score, current_lives, current_shots, current_level, current_rank_key)"
+            " SELECT *, score, lives, shots, level, rank_key FROM ("
+            " SELECT %s, n, sc AS score, l AS lives, sh AS shots, 1 AS level, now(), 'shardId-000000000000', i, "
             " lpad((9007199254740991 - sc)::text, 16, '0') || lpad((1000 - l)::text, 4, '0')"
-            " || lpad(sh::text, 10, '0') || n, 1, now()"
+            " || lpad(sh::text, 10, '0') || n AS rank_key, 1, now()"
             " FROM (SELECT i, 'player' || lpad(i::text, 7, '0') AS n, (random() * 100000)::bigint AS sc,"
-            " (random() * 3)::int AS l, (random() * 5000)::bigint AS sh FROM generate_series(1, %s) i) AS g",
+            " (random() * 3)::int AS l, (random() * 5000)::bigint AS sh"
+            " FROM generate_series(1, %s) i) AS g) AS standings",
             [session.pk, standings],
         )
         cursor.execute("ANALYZE scoreboard_standing")

@@ -88,14 +88,31 @@ def populate(standings: int) -> None:
             connection.cursor() as cursor,
             cursor.cursor.copy(
                 "COPY scoreboard_standing (session_id, nickname, score, lives, shots, level, event_time, shard_id,"
-                " sequence_number, rank_key, revision, updated_at) FROM STDIN"
+                " sequence_number, rank_key, revision, updated_at, current_score, current_lives, current_shots,"
+                " current_level, current_rank_key) FROM STDIN"
             ) as copy,
         ):
             for sequence, index in enumerate(players):
                 name = nickname(index)
                 score, lives, shots = rng.randrange(0, 100_000), rng.randrange(0, 4), rng.randrange(0, 5_000)
                 key = rank_key(score=score, lives=lives, shots=shots, nickname=name)
-                copy.write_row((session.pk, name, score, lives, shots, 1, now, "shardId-0", sequence, key, 1, now))
+                copy.write_row(
+                    (
+                        session.pk,
+                        name,
+                        score,
+                        lives,
+                        shots,
+                        1,
+                        now,
+                        "shardId-0",
+                        sequence,
+                        key,
+                        1,
+                        now,
+                        *(score, lives, shots, 1, key),
+                    )
+                )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE scoreboard_standing")
 

@@ -75,7 +75,8 @@ def _standings_copy(session: GameSession) -> None:
         connection.cursor() as cursor,
         cursor.cursor.copy(
             "COPY scoreboard_standing (session_id, nickname, score, lives, shots, level, event_time, shard_id,"
-            " sequence_number, rank_key, revision, updated_at) FROM STDIN"
+            " sequence_number, rank_key, revision, updated_at, current_score, current_lives, current_shots,"
+            " current_level, current_rank_key) FROM STDIN"
         ) as copy,
     ):
         for index in range(PLAYERS):
@@ -83,7 +84,23 @@ def _standings_copy(session: GameSession) -> None:
             nickname = f"{'=+-@'[index % 4]}x{index}" if index % 1000 == 0 else f"p{index:07d}"
             score, lives, shots = (index * 7919) % 50_000, index % 4, (index * 31) % 1000
             key = rank_key(score=score, lives=lives, shots=shots, nickname=nickname)
-            copy.write_row((session.pk, nickname, score, lives, shots, 1, now, "shardId-0", index, key, 1, now))
+            copy.write_row(
+                (
+                    session.pk,
+                    nickname,
+                    score,
+                    lives,
+                    shots,
+                    1,
+                    now,
+                    "shardId-0",
+                    index,
+                    key,
+                    1,
+                    now,
+                    *(score, lives, shots, 1, key),
+                )
+            )
     assert Standing.objects.filter(session=session).count() == PLAYERS
 
 

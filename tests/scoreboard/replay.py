@@ -46,6 +46,7 @@ def stream_replay(shards: dict[str, list[dict[str, Any]]], *, closing: dict[str,
     """Replay the records; `closing` maps each known session id to its closing time."""
     expected = Expected()
     newest: dict[tuple[str, str], tuple[datetime, str, int, tuple[int, int, int, int]]] = {}
+    finished: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
     for shard_id, records in shards.items():
         for item in records:
             expected.records += 1
@@ -73,5 +74,18 @@ def stream_replay(shards: dict[str, list[dict[str, Any]]], *, closing: dict[str,
             )
             if key not in newest or candidate[:3] > newest[key][:3]:
                 newest[key] = candidate
-    expected.standings = {key: value[3] for key, value in newest.items()}
+            if snapshot.lives == 0:
+                finished.setdefault(key, []).append(candidate[3])
+    expected.standings = {key: _ranked(value[3], finished.get(key, []), key[1]) for key, value in newest.items()}
     return expected
+
+
+def _ranked(current: tuple[int, int, int, int], finished: list[tuple[int, int, int, int]], nickname: str) -> tuple:
+    """DESIGN.md: the better, in the ranking order, of the current game and the best finished one."""
+
+    def order(game: tuple[int, int, int, int]) -> tuple:
+        score, lives, shots, _level = game
+        return (-score, -lives, shots, nickname)
+
+    best = min(finished, key=order, default=None)
+    return best if best is not None and order(best) < order(current) else current
