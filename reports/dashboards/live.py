@@ -58,6 +58,18 @@ def session_from_search(search: Any) -> tuple[GameSession | None, str]:
     return session, "" if session else "No session yet."
 
 
+NOW_PLAYING_HINT = "The current game (a row ranks by its best finished game if better)"
+
+
+def _now_playing(row: RankedStanding) -> str:
+    """The player's current game beside the ranked one: their best finished game may rank instead."""
+    if row.current_lives is None:
+        return ""
+    if row.current_lives == 0:
+        return "finished"
+    return f"{row.current_score} pts, {row.current_lives} lives"
+
+
 def _rows(standings: list[RankedStanding], highlight: str = "") -> list[Any]:
     return [
         html.Tr(
@@ -67,6 +79,7 @@ def _rows(standings: list[RankedStanding], highlight: str = "") -> list[Any]:
                 html.Td(row.score, className="score"),
                 html.Td(row.lives),
                 html.Td(row.shots),
+                html.Td(_now_playing(row), className="now"),
             ],
             className="highlight" if row.nickname == highlight else "",
         )
@@ -146,6 +159,10 @@ app.layout = html.Div(
                                             html.Th("Score"),
                                             html.Th("Lives"),
                                             html.Th("Shots"),
+                                            html.Th(
+                                                "Now playing",
+                                                title=NOW_PLAYING_HINT,
+                                            ),
                                         ]
                                     )
                                 ),
@@ -180,6 +197,7 @@ app.layout = html.Div(
                                     html.Th("Score"),
                                     html.Th("Lives"),
                                     html.Th("Shots"),
+                                    html.Th("Now playing"),
                                 ]
                             )
                         ),

@@ -32,9 +32,12 @@ class RankedStanding:
     shots: int
     level: int
     event_time: datetime
+    # The current game, where the ranked one (above) may be the best finished game (models.Standing).
+    current_score: int | None = None
+    current_lives: int | None = None
 
 
-_FIELDS = ("nickname", "score", "lives", "shots", "level", "event_time", "rank_key")
+_FIELDS = ("nickname", "score", "lives", "shots", "level", "event_time", "rank_key", "current_score", "current_lives")
 
 
 def _ranked(rows: Any, first_rank: int) -> list[RankedStanding]:
@@ -47,6 +50,8 @@ def _ranked(rows: Any, first_rank: int) -> list[RankedStanding]:
             shots=row["shots"],
             level=row["level"],
             event_time=row["event_time"],
+            current_score=row["current_score"],
+            current_lives=row["current_lives"],
         )
         for offset, row in enumerate(rows)
     ]

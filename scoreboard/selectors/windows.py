@@ -39,8 +39,10 @@ def ranking_window(*, session: GameSession, start: int, limit: int) -> list[Rank
 def ranking_rows(*, session: GameSession, chunk_size: int = 5000) -> Iterator[RankedStanding]:
     """Yield the session's whole ranking, best first, from a server-side cursor (flat memory)."""
     rows = (
-        Standing.objects.filter(session=session)
-        .order_by("rank_key")
+        # Hidden standings (support) stay out of every ranking, exports included.
+        Standing.objects.of_session(session)
+        .ranked()
+        .in_ranking_order()
         .values_list("nickname", "score", "lives", "shots", "level", "event_time")
     )
     for rank, (nickname, score, lives, shots, level, event_time) in enumerate(
