@@ -31,7 +31,7 @@ def rank_keys_bytewise(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scoreboard", "0007_cheat_flags_standing_hidden"),
+        ("scoreboard", "0008_shard_lease_stream_incarnation"),
     ]
 
     operations = [
