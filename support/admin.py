@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from alienportal.admin import AuditHistoryMixin
 from scoreboard.cheats import Limits
 from scoreboard.models import CheatRules
 from sessions.models import ONE_GAME_TYPES, GameSession
@@ -134,7 +135,7 @@ class AssignForm(forms.Form):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("id", "subject", "nickname", "category", "priority", "status", "assignee", "sla", "created_at")
     list_display_links = ("id", "subject")
     list_filter = (SavedViewFilter, "status", "category", "priority", "source")
@@ -446,7 +447,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheatRules)
-class CheatRulesAdmin(admin.ModelAdmin):
+class CheatRulesAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """The cheat rules' thresholds (one row): only managers change them (settings.CHEAT_* otherwise)."""
 
     list_display = ("__str__", "max_shots_per_second", "points_per_hit", "level_bonus", "updated_at")

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from alienportal.admin import AuditHistoryMixin
 from alienportal.errors import DomainError
 from scoreboard.archive.models import ArchiveReplay
 from scoreboard.archive.services import archive_replay_request, archive_replay_scope_check
@@ -37,7 +38,7 @@ class ArchiveReplayForm(forms.ModelForm):
 
 
 @admin.register(ArchiveReplay)
-class ArchiveReplayAdmin(admin.ModelAdmin):
+class ArchiveReplayAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = ArchiveReplayForm
     list_display = ("requested_at", "requested_by", "what", "dry_run", "status", "progress", "finished_at")
     list_filter = ("status", "dry_run")

@@ -128,6 +128,11 @@ def test_closing_asks_first_and_history_shows_the_audit_log(signed_in: Callable[
     assert when.inner_text().endswith("JST")
     shot(page, "session-history")
 
+    page.goto("/admin/game_sessions/gamesession/")
+    assert page.locator("#result_list time").first.inner_text().endswith("JST")
+    assert "last published never" in page.locator("#ssm-publication").inner_text()  # SSM is not reached here
+    shot(page, "session-list")
+
 
 def test_the_session_page_shows_what_was_not_counted(signed_in: Callable[..., Any]) -> None:
     manager_user = user_in(Role.MANAGERS, "mia-manager")

@@ -164,3 +164,18 @@ def test_pages_use_the_zone_the_browser_reported(manager: User) -> None:
     assert f"{local:%H:%M:%S} UTC</time>" in fallback
     assert "+00:00" not in fallback  # no raw datetime (the SSM line printed one)
     assert timezone.get_current_timezone_name() == "UTC"  # nothing leaked out of the request
+
+
+def test_a_ticket_s_history_shows_what_the_desk_did(support: User, manager: User) -> None:
+    from support.services import ticket_open, ticket_reply
+
+    session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
+    ticket = ticket_open(actor=support, nickname="ann", subject="Lost my seat", session=session)
+    ticket_reply(actor=support, ticket=ticket, body="Freed it, play on.")
+
+    response = portal_client(support).get(f"/admin/support/ticket/{ticket.pk}/history/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.index("ticket.reply") < page.index("ticket.open")  # newest first
+    assert "sue-support" in page
+    assert "2 entries" in page
