@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -28,13 +29,18 @@ def viewer_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo | None:
 
 
 class ViewerTimeZoneMiddleware:
-    """Render every page in the viewer's time zone (settings.TIME_ZONE until the browser has said)."""
+    """Render every page in the viewer's time zone (settings.TIME_ZONE until the browser has said).
+
+    Pages only: an API's answers (and how it reads a time without an offset) must not depend on
+    a cookie the caller's browser happens to carry, so API paths stay in settings.TIME_ZONE.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.api_prefixes = (*settings.PORTAL_API_PREFIXES, *settings.GAME_API_PREFIXES)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone = viewer_time_zone(request)
+        zone = None if request.path_info.startswith(self.api_prefixes) else viewer_time_zone(request)
         if zone is None:
             timezone.deactivate()
         else:

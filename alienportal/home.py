@@ -109,3 +109,10 @@ def portal_forbidden(request: HttpRequest, exception: Exception | None = None) -
     # One line, no traceback (see alienportal.request_log): a refusal is expected, not a failure.
     logger.info("portal.forbidden user_id=%s path=%s", getattr(request.user, "pk", None), request.path)
     return render(request, "portal/forbidden.html", _frame(request, "Not for your role"), status=403)
+
+
+def portal_csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The CSRF refusal (CSRF_FAILURE_VIEW): the same frame, and what to do about it."""
+    logger.info("portal.csrf_refused user_id=%s path=%s", getattr(request.user, "pk", None), request.path)
+    context = {**_frame(request, "The form has expired"), "csrf_failure": True}
+    return render(request, "portal/forbidden.html", context, status=403)

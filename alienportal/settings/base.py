@@ -223,6 +223,8 @@ AUTHENTICATION_BACKENDS = [
     "alienportal.auth.backends.CognitoOIDCBackend",
     "alienportal.auth.backends.BreakGlassBackend",
 ]
+# A refused form (CSRF) is a 403 in the portal's frame too, saying what to do next.
+CSRF_FAILURE_VIEW = "alienportal.home.portal_csrf_failure"
 LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "/admin/"
 LOGIN_REDIRECT_URL_FAILURE = "/auth/sign-in-failed/"

@@ -179,3 +179,29 @@ def test_a_ticket_s_history_shows_what_the_desk_did(support: User, manager: User
     assert page.index("ticket.reply") < page.index("ticket.open")  # newest first
     assert "sue-support" in page
     assert "2 entries" in page
+
+
+def test_a_refused_form_is_a_403_in_the_frame_saying_nothing_changed(manager: User) -> None:
+    session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
+    client = portal_client(manager)
+    client.handler.enforce_csrf_checks = True
+
+    response = client.post(f"/admin/game_sessions/gamesession/{session.pk}/close/", {"confirm": "yes"})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Nothing was changed" in page
+    assert '<div id="site-name"><a href="/">Alien Portal</a></div>' in page
+    session.refresh_from_db()
+    assert session.is_open
+
+
+def test_apis_answer_in_the_server_s_zone_whatever_the_browser_s_cookie_says(manager: User) -> None:
+    session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Zoned")
+    client = portal_client(manager)
+    plain = client.get("/api/v1/sessions/Zoned/").json()
+    client.cookies["portal_tz"] = "Asia%2FTokyo"
+    zoned = client.get("/api/v1/sessions/Zoned/").json()
+    assert zoned["opening_time"] == plain["opening_time"]
+    assert zoned["opening_time"].endswith("Z")
+    assert zoned["as_of"].endswith("Z")
+    assert " JST</time>" in client.get("/admin/game_sessions/gamesession/").content.decode()  # pages do follow it
