@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from scoreboard.models import LeaseConsumer, ShardLease, ShardMetricsSample
+from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics, ShardMetricsSample, Standing
+from sessions.models import GameSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +84,24 @@ def pipeline_shard_figures(*, now: datetime, stream_name: str | None = None) -> 
             )
         )
     return figures
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSummary:
+    """The few figures a terminal status line shows: how much was drained, who plays, what failed."""
+
+    records_processed: int  # by the drain, every shard and stream incarnation
+    open_sessions: int
+    players: int  # standings in the open sessions
+    dead_letters: int  # not replayed yet
+
+
+def pipeline_summary() -> PipelineSummary:
+    """Return the pipeline's running totals (four small aggregate queries)."""
+    records = ShardMetrics.objects.aggregate(records=Sum("records_processed"))["records"]
+    return PipelineSummary(
+        records_processed=int(records or 0),
+        open_sessions=GameSession.objects.open().count(),
+        players=Standing.objects.filter(session__closing_time__isnull=True).count(),
+        dead_letters=DeadLetter.objects.filter(replayed_at__isnull=True).count(),
+    )

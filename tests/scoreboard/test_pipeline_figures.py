@@ -8,9 +8,10 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from scoreboard.models import ShardLease, ShardMetrics, ShardMetricsSample
-from scoreboard.selectors.pipeline import pipeline_shard_figures
-from scoreboard.stream.persist import batch_persist
+from scoreboard.management.commands.pipeline_status import status_line
+from scoreboard.models import DeadLetter, ShardLease, ShardMetrics, ShardMetricsSample
+from scoreboard.selectors.pipeline import PipelineSummary, pipeline_shard_figures, pipeline_summary
+from scoreboard.stream.persist import StreamRecord, batch_persist
 from scoreboard.stream.samples import SAMPLE_RETENTION, pipeline_sample_take
 from tests.scoreboard.conftest import record
 
@@ -53,3 +54,27 @@ def test_without_samples_there_is_no_throughput_and_old_samples_are_forgotten(ma
     assert list(ShardMetricsSample.objects.values_list("taken_at", flat=True)) == [now]
     # Only a sample taken just now: no time has passed, so still no rate.
     assert pipeline_shard_figures(now=now)[0].records_per_second is None
+
+
+def test_the_summary_counts_drained_records_open_sessions_their_players_and_waiting_dead_letters(
+    make_session, fence
+) -> None:
+    closed = make_session(session_id="X261127T090000", closing_time=timezone.now())
+    make_session()
+    batch_persist(
+        fence=fence,
+        records=[
+            record(1),
+            record(2, nickname="bob"),
+            record(3, nickname="ann", score=300),  # the same player again
+            record(4, session_id=closed.session_id, nickname="cid", seconds=-7200),  # a closed session's
+            StreamRecord(5, b"not json"),
+            StreamRecord(6, b"{}"),
+        ],
+    )
+    DeadLetter.objects.filter(sequence_number=6).update(replayed_at=timezone.now())
+
+    summary = pipeline_summary()
+
+    assert summary == PipelineSummary(records_processed=6, open_sessions=1, players=2, dead_letters=1)
+    assert status_line(summary, 2.5) == "2.5 records/s · 1 open session · 2 players · 1 dead letter"
