@@ -40,6 +40,8 @@ $(KINESALITE_STAMP): $(KINESALITE_DIR)/package.json $(KINESALITE_DIR)/package-lo
 kinesalite: $(KINESALITE_STAMP)
 
 ## demo: set everything up and run the portal, its pipeline and a simulated game (Ctrl-C stops it)
+# The demo makes itself the terminal's foreground process group, so a Ctrl-C reaches it and not
+# make (which would die of the signal, "Error 130"): it stops its processes in order and exits 0.
 demo: $(STAMP) oidc-provider
 	$(BIN)/python -m alienportal.devstack.demo
 

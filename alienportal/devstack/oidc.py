@@ -65,10 +65,12 @@ def oidc_provider_start(
     port: int | None = None,
     client_id: str = DEFAULT_CLIENT_ID,
     client_secret: str = DEFAULT_CLIENT_SECRET,
+    own_group: bool = False,
 ) -> ChildService:
     """Start the provider with one confidential client and wait for its discovery document.
 
-    `extra` of the returned service holds the portal's OIDC_* settings for it.
+    `extra` of the returned service holds the portal's OIDC_* settings for it; `own_group` as
+    in services.moto_start.
     """
     node = shutil.which("node")
     if node is None:
@@ -91,7 +93,12 @@ def oidc_provider_start(
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [node, "server.mjs"], cwd=PROVIDER_DIR, stdout=log, stderr=subprocess.STDOUT, env=env
+            [node, "server.mjs"],
+            cwd=PROVIDER_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            process_group=0 if own_group else None,
         )
 
     wait_until(
@@ -117,7 +124,9 @@ ROLE_HINTS = {
 }
 
 
-def oidc_provider_for_demo(*, demo_users: list[dict[str, str]], web_port: str, var: Path) -> ChildService:
+def oidc_provider_for_demo(
+    *, demo_users: list[dict[str, str]], web_port: str, var: Path, log_dir: Path
+) -> ChildService:
     """Start the provider for `make demo` with the provisioned demo users and the demo's web port."""
     accounts_file = var / "oidc-accounts.json"
     oidc_accounts_write(
@@ -139,6 +148,7 @@ def oidc_provider_for_demo(*, demo_users: list[dict[str, str]], web_port: str, v
         accounts_file=accounts_file,
         redirect_uris=[f"{origin}/oidc/callback/" for origin in origins],
         post_logout_redirect_uris=[f"{origin}/auth/signed-out/" for origin in origins],
-        log_dir=var / "logs",
+        log_dir=log_dir,
         port=None if port_open("127.0.0.1", port) else port,
+        own_group=True,
     )

@@ -81,8 +81,12 @@ def wait_until(check, *, timeout: float, what: str, process: subprocess.Popen[by
     raise RuntimeError(f"{what} did not come up within {timeout:.0f}s")
 
 
-def moto_start(*, port: int | None = None, log_dir: Path) -> ChildService:
-    """Start `moto_server` on loopback and wait until it answers."""
+def moto_start(*, port: int | None = None, log_dir: Path, own_group: bool = False) -> ChildService:
+    """Start `moto_server` on loopback and wait until it answers.
+
+    `own_group`: in a process group of its own, so a Ctrl-C at the terminal does not reach it
+    (the demo stops its services itself, in order).
+    """
     port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"moto-{port}.log"
@@ -93,6 +97,7 @@ def moto_start(*, port: int | None = None, log_dir: Path) -> ChildService:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **MOTO_CREDENTIALS},
+            process_group=0 if own_group else None,
         )
     url = f"http://127.0.0.1:{port}"
 
@@ -100,8 +105,8 @@ def moto_start(*, port: int | None = None, log_dir: Path) -> ChildService:
     return ChildService(name="moto", url=url, process=process, log_path=log_path)
 
 
-def redis_ensure(*, url: str | None, data_dir: Path) -> ChildService:
-    """Use the Redis at `url` (or 127.0.0.1:6379) if it answers, else start an embedded one."""
+def redis_ensure(*, url: str | None, data_dir: Path, own_group: bool = False) -> ChildService:
+    """Use the Redis at `url` (or 127.0.0.1:6379) if it answers, else start an embedded one (see moto_start)."""
     candidate = url or "redis://127.0.0.1:6379/0"
     parsed = urlparse(candidate)
     if port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
@@ -133,6 +138,7 @@ def redis_ensure(*, url: str | None, data_dir: Path) -> ChildService:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            process_group=0 if own_group else None,
         )
     wait_until(
         lambda: port_open("127.0.0.1", port), timeout=20, what="embedded redis-server", process=process, log=log_path

@@ -1,6 +1,11 @@
-"""The README's demo command brings the portal up, feeds the stream, and Ctrl-C stops everything."""
+"""The README's demo command brings the portal up, feeds the stream, and Ctrl-C stops everything.
+
+Run twice on one database, as a developer runs `make demo` again: the second run's fresh moto
+is a new incarnation of the stream, and the second run must still show scores.
+"""
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -8,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +24,7 @@ import pytest
 from alienportal.devstack.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+STATUS_LINE = r"\[demo\] \d\d:\d\d:\d\d [\d,.]+ records/s · \d+ open sessions? · \d+ players? · \d+ dead letters?"
 
 pytestmark = pytest.mark.slow
 
@@ -47,89 +54,172 @@ def _wait_for(pattern: str, output: list[str], process: subprocess.Popen[str], t
     raise AssertionError(f"{pattern!r} never appeared; output:\n{''.join(output)[-4000:]}")
 
 
-def test_demo_serves_the_portal_feeds_the_stream_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    web_port, moto_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DEMO_PORT": str(web_port),
-        "DEMO_MOTO_PORT": str(moto_port),
-        "DEMO_OIDC_PORT": str(free_port()),
-        "DEMO_RATE": "50",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "DEVSTACK_STATE_FILE": str(tmp_path / "devstack.json"),
-        "DJANGO_SETTINGS_MODULE": "alienportal.settings.local",
-        "DJANGO_READ_DOT_ENV": "0",
-    }
-    for key in ("AWS_ENDPOINT_URL", "DJANGO_SECRET_KEY"):
-        env.pop(key, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alienportal.devstack.demo"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
+class Demo:
+    """`python -m alienportal.devstack.demo` in a process group of its own, as a terminal runs it."""
+
+    def __init__(self, tmp_path: Path):
+        self.web_port, self.moto_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "DEMO_PORT": str(self.web_port),
+            "DEMO_MOTO_PORT": str(self.moto_port),
+            "DEMO_OIDC_PORT": str(free_port()),
+            "DEMO_RATE": "50",
+            "DEMO_STATUS_SECONDS": "2",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+            "DEVSTACK_STATE_FILE": str(tmp_path / "devstack.json"),
+            "DJANGO_SETTINGS_MODULE": "alienportal.settings.local",
+            "DJANGO_READ_DOT_ENV": "0",
+        }
+        for key in ("AWS_ENDPOINT_URL", "DJANGO_SECRET_KEY"):
+            env.pop(key, None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "alienportal.devstack.demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.output: list[str] = []
+        self.children: list[psutil.Process] = []
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
+        return _wait_for(pattern, self.output, self.process, timeout)
+
+    def ctrl_c(self) -> tuple[int, str]:
+        """Send SIGINT to the demo's whole process group, as the terminal does; return (status, output)."""
+        self.children = psutil.Process(self.process.pid).children(recursive=True)
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            rest, _ = self.process.communicate(timeout=90)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        self.output.append(rest)
+        return self.process.returncode, "".join(self.output)
+
+
+def _records_on_stream(endpoint: str) -> int:
+    kinesis = boto3.client("kinesis", endpoint_url=endpoint, region_name="us-east-1")
+    seen = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and seen == 0:
+        for shard in kinesis.list_shards(StreamName="alienportal-gamestatus")["Shards"]:
+            iterator = kinesis.get_shard_iterator(
+                StreamName="alienportal-gamestatus", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            seen += len(kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"])
+        time.sleep(1)
+    return seen
+
+
+def _standings_since(database_path: Path, since: datetime) -> int:
+    """Standings changed since `since` (UTC), polled for up to 90 s until there are some."""
+    database = sqlite3.connect(database_path, timeout=30)
+    stamp = since.strftime("%Y-%m-%d %H:%M:%S.%f")  # how Django stores an aware datetime in SQLite
     try:
-        endpoint = _wait_for(r"embedded AWS \(moto server\): (\S+)", output, process, 60).group(1)
-        assert endpoint == f"http://127.0.0.1:{moto_port}"
-        provider = _wait_for(r"OpenID provider \(sign-in page\): (\S+)", output, process, 120).group(1)
-        _wait_for(r"Alien Portal: http://localhost:\d+/admin/", output, process, 120)
-        _wait_for(r"as a manager.*: manager / ", output, process, 5)
+        deadline = time.monotonic() + 90
+        changed = 0
+        while time.monotonic() < deadline and changed == 0:
+            query = "SELECT count(*) FROM scoreboard_standing WHERE updated_at > ?"
+            changed = database.execute(query, [stamp]).fetchone()[0]
+            time.sleep(1)
+        return changed
+    finally:
+        database.close()
+
+
+def _assert_stopped_cleanly(demo: Demo) -> str:
+    status, output = demo.ctrl_c()
+    assert status == 0, output[-4000:]
+    assert "Traceback" not in output
+    assert re.search(r"\[demo\] ran \d+m\d\ds: [\d,]+ records? drained", output), output[-2000:]
+    assert "[demo] stopped cleanly" in output
+    _gone, alive = psutil.wait_procs(demo.children, timeout=20)
+    assert alive == [], f"processes left running after Ctrl-C: {[p.pid for p in alive]}"
+    return output
+
+
+def test_demo_serves_the_portal_feeds_the_stream_stops_on_ctrl_c_and_runs_again(tmp_path: Path) -> None:
+    database = tmp_path / "demo.sqlite3"
+    demo = Demo(tmp_path)
+    try:
+        endpoint = demo.wait_for(r"embedded AWS \(moto server\): (\S+)", 60).group(1)
+        assert endpoint == f"http://127.0.0.1:{demo.moto_port}"
+        provider = demo.wait_for(r"OpenID provider \(sign-in page\): (\S+)", 120).group(1)
+        # The sign-in block comes once everything answers, after the start-up lines.
+        demo.wait_for(r"ready in \d+ s", 180)
+        demo.wait_for(r"Alien Portal: http://localhost:\d+/admin/", 5)
+        demo.wait_for(r"as a manager.*: manager / ", 5)
+        session_id = demo.wait_for(r"simulated game feeding session (\S+)", 5).group(1)
 
         # The portal is closed to strangers: its admin sends them to sign in at the provider.
-        deadline = time.monotonic() + 60
-        first = None
-        while time.monotonic() < deadline and first is None:
-            try:
-                first = _get("127.0.0.1", web_port, "/admin/")
-            except OSError:
-                time.sleep(0.5)
-        assert first is not None
+        first = _get("127.0.0.1", demo.web_port, "/admin/")
         assert first.status == 302
         assert first.getheader("Location", "").startswith("/oidc/authenticate/")
-        to_provider = _get("127.0.0.1", web_port, first.getheader("Location", ""))
+        to_provider = _get("127.0.0.1", demo.web_port, first.getheader("Location", ""))
         assert to_provider.status == 302
         assert to_provider.getheader("Location", "").startswith(provider)
         provider_url = urlsplit(provider)
         discovery = _get(provider_url.hostname or "", provider_url.port or 80, "/.well-known/openid-configuration")
         assert discovery.status == 200
 
-        kinesis = boto3.client("kinesis", endpoint_url=endpoint, region_name="us-east-1")
-        stream = "alienportal-gamestatus"
-        seen = 0
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and seen == 0:
-            for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-                iterator = kinesis.get_shard_iterator(
-                    StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-                seen += len(kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"])
-            time.sleep(1)
-        assert seen > 0, "the simulated game put no record on the stream"
-
+        assert _records_on_stream(endpoint) > 0, "the simulated game put no record on the stream"
         # The pipeline drains the stream into the demo's database: standings of the open session
         # appear, and nothing the simulator sent (all valid) becomes a dead letter.
-        database = sqlite3.connect(tmp_path / "demo.sqlite3", timeout=30)
-        standings = 0
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and standings == 0:
-            standings = database.execute("SELECT count(*) FROM scoreboard_standing").fetchone()[0]
-            time.sleep(1)
-        dead_letters = database.execute("SELECT count(*) FROM scoreboard_deadletter").fetchone()[0]
-        database.close()
-        assert standings > 0, "the drain put no standing in the database"
-        assert dead_letters == 0
+        assert _standings_since(database, datetime(2000, 1, 1)) > 0, "the drain put no standing in the database"
+        # The terminal is calm: a status line every DEMO_STATUS_SECONDS, the services' logs in files.
+        demo.wait_for(STATUS_LINE, 30)
+        assert (ROOT / "var" / "log" / "stream.log").stat().st_size > 0
+        assert len(psutil.Process(demo.process.pid).children(recursive=True)) >= 4
+    except BaseException:
+        demo.process.kill()
+        raise
+    _assert_stopped_cleanly(demo)
+    # The workers shut down warm: no pool process was killed under a task.
+    for name in ("worker", "stream", "archive"):
+        log = (ROOT / "var" / "log" / f"{name}.log").read_text(errors="replace")
+        assert "Warm shutdown" in log
+        assert "WorkerLostError" not in log
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM scoreboard_deadletter").fetchone()[0] == 0
+        first_checkpoints = connection.execute(
+            "SELECT checkpoint FROM scoreboard_shardlease WHERE consumer = 'drain'"
+        ).fetchall()
+    assert len(first_checkpoints) == 2
+    assert all(checkpoint for (checkpoint,) in first_checkpoints)
 
-        children = psutil.Process(process.pid).children(recursive=True)
-        assert len(children) >= 4
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    _gone, alive = psutil.wait_procs(children, timeout=20)
-    assert alive == [], f"processes left running after Ctrl-C: {[p.pid for p in alive]}"
+    # Again, on the same database: a new moto, so a new stream that starts at sequence number 1
+    # while the database holds the first run's checkpoints.
+    second_started = datetime.now(UTC)
+    demo = Demo(tmp_path)
+    try:
+        endpoint = demo.wait_for(r"embedded AWS \(moto server\): (\S+)", 60).group(1)
+        demo.wait_for(r"ready in \d+ s", 180)
+        assert demo.wait_for(r"simulated game feeding session (\S+)", 30).group(1) == session_id
+        # The session the database says is published is in this run's (empty at start) SSM too.
+        ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="us-east-1")
+        document = json.loads(ssm.get_parameter(Name="/alienportal/session")["Parameter"]["Value"])
+        assert document["SessionId"] == session_id
+        assert _standings_since(database, second_started) > 0, "the second run drained nothing into the standings"
+        demo.wait_for(STATUS_LINE, 30)
+    except BaseException:
+        demo.process.kill()
+        raise
+    _assert_stopped_cleanly(demo)
+    with sqlite3.connect(database) as connection:
+        leases = connection.execute(
+            "SELECT consumer, count(*), count(retired_at) FROM scoreboard_shardlease GROUP BY consumer ORDER BY 1"
+        ).fetchall()
+        drained = connection.execute(
+            "SELECT l.checkpoint, m.records_processed FROM scoreboard_shardlease l"
+            " JOIN scoreboard_shardmetrics m ON m.lease_id = l.id WHERE l.consumer = 'drain' AND l.retired_at IS NULL"
+        ).fetchall()
+    # Two shards, two consumers: the first run's leases kept as history, the second run's live.
+    assert leases == [("archive", 4, 2), ("drain", 4, 2)]
+    # This run's stream numbered its records from 1 again, and the drain read them all from there
+    # (moto's sequence numbers are consecutive): not after the first run's checkpoints.
+    assert len(drained) == 2
+    assert all(checkpoint and processed >= int(checkpoint) for checkpoint, processed in drained), drained
