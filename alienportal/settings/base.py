@@ -311,6 +311,10 @@ ARCHIVE_BUFFER_BYTES = env.int("ARCHIVE_BUFFER_BYTES", default=5 * 1024 * 1024) 
 ARCHIVE_BUFFER_SECONDS = env.float("ARCHIVE_BUFFER_SECONDS", default=300.0)  # Firehose: 300 s
 ARCHIVE_BATCH_LIMIT = env.int("ARCHIVE_BATCH_LIMIT", default=10_000)  # GetRecords Limit
 ARCHIVE_TASK_SECONDS = env.float("ARCHIVE_TASK_SECONDS", default=60.0)  # one archive task's time on a shard
+# Beat reconciles a closed session (Redis, PostgreSQL, a replay of the archive) once its records
+# must all be in S3: a buffer's time after closing plus a margin; sessions closed in the last days.
+ARCHIVE_RECONCILE_AFTER_SECONDS = env.float("ARCHIVE_RECONCILE_AFTER_SECONDS", default=ARCHIVE_BUFFER_SECONDS + 120)
+ARCHIVE_RECONCILE_LOOKBACK_DAYS = env.int("ARCHIVE_RECONCILE_LOOKBACK_DAYS", default=2)
 # Score events older than this many days are deleted (standings, summaries, tickets and the
 # audit log are kept); 0 keeps them forever.
 SCORE_EVENT_RETENTION_DAYS = env.int("SCORE_EVENT_RETENTION_DAYS", default=90)
@@ -370,6 +374,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": STREAM_SYNC_SECONDS},
     },
     "score-events-prune": {"task": "scoreboard.archive.tasks.score_events_prune_task", "schedule": 3600.0},
+    "archive-reconcile-due": {
+        "task": "scoreboard.archive.tasks.archive_reconcile_due_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "scoreboard-dead-letters-expire": {
         "task": "scoreboard.tasks.dead_letters_expire_task",
         "schedule": 3600.0,
@@ -427,6 +436,11 @@ HEALTH_THRESHOLDS = {
     ),
     "queue_depth": (env.int("HEALTH_QUEUE_AMBER", default=100), env.int("HEALTH_QUEUE_RED", default=1_000)),
     "ssm_failed_attempts": (env.int("HEALTH_SSM_FAILED_AMBER", default=1), env.int("HEALTH_SSM_FAILED_RED", default=3)),
+    # The archive's lag: its buffer holds records up to ARCHIVE_BUFFER_SECONDS (Firehose: 300 s) by design.
+    "archive_lag_s": (
+        env.int("HEALTH_ARCHIVE_LAG_AMBER_S", default=int(ARCHIVE_BUFFER_SECONDS) + 120),
+        env.int("HEALTH_ARCHIVE_LAG_RED_S", default=3 * int(ARCHIVE_BUFFER_SECONDS)),
+    ),
 }
 # --- Support desk (support) ----------------------------------------------------------------
 # SLA targets per priority, minutes: (first response, resolution). Managers may override a

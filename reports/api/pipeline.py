@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -27,6 +28,7 @@ from reports.api.serializers import (
 )
 from scoreboard.models import DeadLetter
 from scoreboard.selectors.dead_letters import dead_letter_counts, dead_letter_list
+from scoreboard.selectors.health import HealthState, pipeline_archive_state
 from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
 from scoreboard.services import dead_letters_replay
 
@@ -78,6 +80,80 @@ class PipelineShardExportApi(ReportsApi):
         figures = pipeline_shard_figures(now=timezone.now(), **self.query(request))
         rows = ([shard_data(f)[column] for column in SHARD_COLUMNS] for f in figures)
         return csv_response(filename="shards.csv", header=SHARD_COLUMNS, rows=rows)
+
+
+class ArchiveShardOutput(serializers.Serializer):
+    shard_id = serializers.CharField()
+    owner = serializers.CharField(help_text="The archive consumer's lease holder; empty when free.")
+    finished = serializers.BooleanField(help_text="A closed shard (after resharding) read to its end.")
+    checkpoint = serializers.CharField(allow_null=True, help_text="Last sequence number in S3 (a decimal string).")
+    last_upload_at = serializers.DateTimeField(allow_null=True)
+    last_key = serializers.CharField(help_text="The S3 key of the last object put.")
+    objects_uploaded = serializers.IntegerField()
+    records_archived = serializers.IntegerField()
+    bytes_archived = serializers.IntegerField()
+    upload_failures = serializers.IntegerField()
+    last_error = serializers.CharField(help_text="The error of the failing upload; empty once one succeeds.")
+    lag_seconds = serializers.FloatField(
+        allow_null=True, help_text="Age of the oldest record read but not yet in S3, else the read lag."
+    )
+
+
+class ReconciliationOutput(serializers.Serializer):
+    session_id = serializers.CharField(source="session.session_id")
+    checked_at = serializers.DateTimeField()
+    ok = serializers.BooleanField(help_text="Redis index, PostgreSQL standings and a replay of the archive agree.")
+    players = serializers.IntegerField()
+    archive_records = serializers.IntegerField()
+    archive_objects = serializers.IntegerField()
+    differences = serializers.IntegerField()
+    first_difference = serializers.CharField()
+
+
+class ArchiveOutput(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    enabled = serializers.BooleanField(help_text="False: the portal does not archive (a Firehose does).")
+    health = serializers.ChoiceField(
+        choices=[state.value for state in HealthState],
+        help_text="Against HEALTH_THRESHOLDS: green, amber, red, unknown.",
+    )
+    stream_name = serializers.CharField()
+    bucket = serializers.CharField()
+    last_upload_at = serializers.DateTimeField(allow_null=True)
+    lag_seconds = serializers.FloatField(allow_null=True, help_text="The worst shard's lag.")
+    shards = ArchiveShardOutput(many=True)
+    reconciliations = ReconciliationOutput(many=True, help_text="The latest, newest first.")
+
+
+class PipelineArchiveApi(ReportsApi):
+    """The raw archive for monitoring systems: lag, last upload, per shard, and the latest reconciliations."""
+
+    @extend_schema(
+        operation_id="pipeline_archive",
+        description="The S3 raw archive: how far behind the stream it is, its last upload, per-shard counters and "
+        "errors, its health state against HEALTH_THRESHOLDS['archive_lag_s'], and the latest reconciliations "
+        "of sessions (Redis, PostgreSQL and a replay of the archive compared)." + ACCESS_NOTE,
+        responses={200: ArchiveOutput, **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        self.query(request)
+        archive = pipeline_archive_state()
+        status = archive.status
+        data = {
+            "as_of": timezone.now(),
+            "enabled": status.enabled,
+            "health": archive.state.value,
+            "stream_name": status.stream_name,
+            "bucket": status.bucket,
+            "last_upload_at": status.last_upload_at,
+            "lag_seconds": status.lag_seconds,
+            "shards": [
+                {**asdict(shard), "checkpoint": None if shard.checkpoint is None else str(shard.checkpoint)}
+                for shard in status.shards
+            ],
+            "reconciliations": archive.reconciliations,
+        }
+        return Response(ArchiveOutput(data).data)
 
 
 class CreatedRangeQuery(serializers.Serializer):

@@ -34,6 +34,7 @@ urlpatterns = [
     path("leaderboard/export.csv", players.LeaderboardExportApi.as_view(), name="leaderboard-export"),
     path("pipeline/shards/", pipeline.PipelineShardListApi.as_view(), name="pipeline-shards"),
     path("pipeline/shards/export.csv", pipeline.PipelineShardExportApi.as_view(), name="pipeline-shards-export"),
+    path("pipeline/archive/", pipeline.PipelineArchiveApi.as_view(), name="pipeline-archive"),
     path("dead-letters/", pipeline.DeadLetterListApi.as_view(), name="dead-letters"),
     path("dead-letters/export.csv", pipeline.DeadLetterExportApi.as_view(), name="dead-letters-export"),
     path("dead-letters/counts/", pipeline.DeadLetterCountListApi.as_view(), name="dead-letter-counts"),

@@ -16,7 +16,14 @@ from dash.dependencies import Input, Output
 from django.conf import settings
 from django_plotly_dash import DjangoDash
 
-from scoreboard.selectors.health import DEAD_LETTER_WINDOW_MINUTES, HealthState, PipelineHealth, pipeline_health
+from scoreboard.selectors.health import (
+    DEAD_LETTER_WINDOW_MINUTES,
+    ArchiveState,
+    HealthState,
+    PipelineHealth,
+    health_state,
+    pipeline_health,
+)
 
 APP_NAME = "ops_health"
 TITLE = "Operations health"
@@ -48,6 +55,12 @@ def _when(moment: datetime | None, now: datetime) -> str:
         return "—"
     delta = (moment - now).total_seconds()
     return f"in {delta:,.0f} s" if delta >= 0 else f"{-delta:,.0f} s ago"
+
+
+def _archive_lag(archive: ArchiveState) -> str:
+    if not archive.status.enabled:
+        return "off"
+    return _seconds(archive.status.lag_seconds)
 
 
 def dead_letter_figure(health: PipelineHealth) -> dict[str, Any]:
@@ -149,6 +162,14 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
             ),
             html.Div(
                 [
+                    html.Span("Archive behind", className="label"),
+                    html.Span(_archive_lag(health.archive), className="value"),
+                ],
+                id="archive-state",
+                className=f"state-{health.archive.state.value}",
+            ),
+            html.Div(
+                [
                     html.Span("SSM session", className="label"),
                     html.Span("behind" if health.publication.pending else "published", className="value"),
                 ],
@@ -192,6 +213,37 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
         for state in health.workers
     ]
     publication = health.publication
+    archive = health.archive
+    archive_rows = [
+        html.Tr(
+            [
+                html.Td(shard.shard_id),
+                _cell(_seconds(shard.lag_seconds), health_state(shard.lag_seconds, threshold="archive_lag_s")),
+                html.Td(_when(shard.last_upload_at, now)),
+                html.Td(f"{shard.objects_uploaded:,}"),
+                html.Td(f"{shard.records_archived:,}"),
+                _cell(f"{shard.upload_failures:,}", HealthState.AMBER if shard.last_error else None),
+                html.Td(shard.last_error or "—"),
+                html.Td(shard.owner or "free"),
+            ],
+            className="archive-shard",
+        )
+        for shard in archive.status.shards
+        if not shard.finished
+    ]
+    reconciliation_lines = [
+        html.Li(
+            [
+                _badge(HealthState.GREEN if run.ok else HealthState.RED),
+                f" {run.session.session_id}, {_when(run.checked_at, now)}: ",
+                f"Redis, PostgreSQL and the archive agree ({run.players:,} players, {run.archive_records:,} records)"
+                if run.ok
+                else f"{run.differences:,} difference(s); first: {run.first_difference}",
+            ],
+            className="reconciliation",
+        )
+        for run in archive.reconciliations
+    ]
     body = [
         summary,
         html.H3("Shards"),
@@ -216,6 +268,28 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
             ["Worker", "Shard", "Last heartbeat", "Started"],
             worker_rows or [html.Tr(html.Td("No worker has beaten in the last 10 minutes.", colSpan=4))],
             "worker-table",
+        ),
+        html.H3("Raw archive (S3)"),
+        html.P(
+            [
+                _badge(archive.state),
+                f" bucket {archive.status.bucket}; last upload {_when(archive.status.last_upload_at, now)}; "
+                f"behind by {_archive_lag(archive)}"
+                if archive.status.enabled
+                else " off (ARCHIVE_CONSUMER_ENABLED=false): a Firehose archives the stream",
+            ],
+            id="archive-detail",
+        ),
+        _table(
+            ["Shard", "Behind", "Last upload", "Objects", "Records", "Failed uploads", "Last error", "Owner"],
+            archive_rows or [html.Tr(html.Td("No archive lease yet: the archive has not started.", colSpan=8))],
+            "archive-table",
+        ),
+        html.H4("Reconciliation (Redis index, PostgreSQL standings, a replay of the archive)"),
+        html.Ul(
+            reconciliation_lines
+            or [html.Li("No session reconciled yet: beat checks each session once its records are all in S3.")],
+            id="reconciliations",
         ),
         html.H3("SSM session parameter"),
         html.P(

@@ -9,9 +9,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from alienportal.admin import AuditHistoryMixin
+from alienportal.access import Capability
+from alienportal.admin import AuditHistoryMixin, ReadOnlyAdmin
 from alienportal.errors import DomainError
-from scoreboard.archive.models import ArchiveReplay
+from scoreboard.archive.models import ArchiveReplay, ReconciliationRun
 from scoreboard.archive.services import archive_replay_request, archive_replay_scope_check
 
 
@@ -93,3 +94,15 @@ class ArchiveReplayAdmin(AuditHistoryMixin, admin.ModelAdmin):
         )
         obj.pk = created.pk
         obj._state.adding = False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    """What beat and `manage.py archive_reconcile` found: read only (a check is run, not edited)."""
+
+    view_capability = Capability.VIEW_HEALTH
+
+    list_display = ("session", "checked_at", "ok", "players", "archive_records", "differences", "first_difference")
+    list_filter = ("ok",)
+    list_select_related = ("session",)
+    search_fields = ("session__session_id",)

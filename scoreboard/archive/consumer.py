@@ -204,6 +204,7 @@ class ShardArchiver:
                 pending_last_sequence=None,
                 last_key=key,
                 last_upload_at=timezone.now(),
+                last_error="",  # the health page shows an error only while uploads fail
                 objects_uploaded=F("objects_uploaded") + 1,
                 records_archived=F("records_archived") + len(records),
                 bytes_archived=F("bytes_archived") + len(body),

@@ -68,3 +68,29 @@ class ArchiveReplay(models.Model):
     def __str__(self) -> str:
         what = self.session_id or "everything"
         return f"replay of {what} ({'dry run' if self.dry_run else 'write'}, {self.status})"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of a session's Redis index, PostgreSQL standings and a replay of the archive.
+
+    Written by `manage.py archive_reconcile` and by beat once a closed session's records must all
+    be in S3 (ARCHIVE_RECONCILE_AFTER_SECONDS after closing); the health dashboard and the reports
+    API show the latest ones.
+    """
+
+    session = models.ForeignKey("game_sessions.GameSession", on_delete=models.CASCADE, related_name="+")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    players = models.IntegerField(default=0)
+    archive_records = models.BigIntegerField(default=0)
+    archive_objects = models.IntegerField(default=0)
+    differences = models.IntegerField(default=0)
+    first_difference = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["session", "-checked_at"], name="reconciliation_session_idx")]
+
+    def __str__(self) -> str:
+        verdict = "agree" if self.ok else f"{self.differences} difference(s)"
+        return f"reconciliation of {self.session.session_id} at {self.checked_at:%Y-%m-%d %H:%M}: {verdict}"

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from alienportal.audit import audit_record
 from alienportal.errors import Invalid
-from scoreboard.archive.models import ArchiveReplay, ReplayStatus
+from scoreboard.archive.models import ArchiveReplay, ReconciliationRun, ReplayStatus
+from scoreboard.archive.reconcile import Reconciliation, session_reconcile
 from scoreboard.archive.replay import ReplayScope, archive_replay
 from sessions.models import GameSession
 
@@ -107,3 +110,46 @@ def archive_replay_run(*, replay_pk: int) -> ArchiveReplay:
             objects_total=summary.objects,
         )
     return ArchiveReplay.objects.get(pk=replay_pk)
+
+
+def reconciliation_run(
+    *, session: GameSession, s3: Any = None, bucket: str | None = None, prefix: str | None = None
+) -> Reconciliation:
+    """Reconcile a session (Redis, PostgreSQL, the archive) and keep the outcome for the health page and API."""
+    result = session_reconcile(session=session, s3=s3, bucket=bucket, prefix=prefix)
+    ReconciliationRun.objects.create(
+        session=session,
+        checked_at=result.checked_at,
+        ok=result.ok,
+        players=result.players,
+        archive_records=result.archive_records,
+        archive_objects=result.archive_objects,
+        differences=len(result.differences),
+        first_difference=result.differences[0].describe()[:500] if result.differences else "",
+    )
+    logger.log(
+        logging.INFO if result.ok else logging.WARNING,
+        "reconciliation session=%s ok=%s differences=%s",
+        session.session_id,
+        result.ok,
+        len(result.differences),
+    )
+    return result
+
+
+def reconciliation_due(*, now: datetime | None = None, limit: int = 5) -> list[GameSession]:
+    """Closed sessions whose records must all be in S3 by now and that no reconciliation checked since."""
+    now = now or timezone.now()
+    settled = now - timedelta(seconds=settings.ARCHIVE_RECONCILE_AFTER_SECONDS)
+    checked_after_settling = ReconciliationRun.objects.filter(
+        session=OuterRef("pk"),
+        checked_at__gte=F("session__closing_time") + timedelta(seconds=settings.ARCHIVE_RECONCILE_AFTER_SECONDS),
+    )
+    return list(
+        GameSession.objects.filter(
+            closing_time__lte=settled,
+            closing_time__gte=now - timedelta(days=settings.ARCHIVE_RECONCILE_LOOKBACK_DAYS),
+        )
+        .exclude(Exists(checked_after_settling))
+        .order_by("-closing_time")[:limit]
+    )

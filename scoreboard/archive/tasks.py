@@ -9,7 +9,7 @@ from django.utils import timezone
 from alienportal.aws import aws_client
 from scoreboard.archive.consumer import shard_archive
 from scoreboard.archive.retention import score_events_prune
-from scoreboard.archive.services import archive_replay_run
+from scoreboard.archive.services import archive_replay_run, reconciliation_due, reconciliation_run
 from scoreboard.models import LeaseConsumer
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.shards import shards_sync, shards_unclaimed
@@ -56,3 +56,15 @@ def score_events_prune_task() -> int:
 def archive_replay_task(replay_pk: int) -> None:
     """Run a replay a manager asked for (admin)."""
     archive_replay_run(replay_pk=replay_pk)
+
+
+@shared_task(ignore_result=True)
+def archive_reconcile_due_task() -> list[str]:
+    """Reconcile closed sessions once their records must all be in S3 (the health page shows the outcome)."""
+    if not settings.ARCHIVE_CONSUMER_ENABLED:
+        return []
+    checked = []
+    for session in reconciliation_due():
+        reconciliation_run(session=session)
+        checked.append(session.session_id)
+    return checked

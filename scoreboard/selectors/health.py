@@ -18,6 +18,8 @@ from django.db.models.functions import TruncMinute
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from scoreboard.archive.models import ReconciliationRun
+from scoreboard.archive.selectors import ArchiveStatus, archive_status
 from scoreboard.models import DeadLetter, ShardMetrics
 from scoreboard.selectors import WorkerHealth, pipeline_workers
 from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
@@ -97,6 +99,18 @@ class PublicationState:
     state: HealthState
 
 
+@dataclass(frozen=True, slots=True)
+class ArchiveState:
+    """The raw archive on the health page: its lag and last upload, and the latest reconciliations."""
+
+    status: ArchiveStatus
+    lag: HealthState
+    failing: bool  # the last upload of some shard failed and none succeeded since
+    reconciliations: list[ReconciliationRun]
+    reconciliation: HealthState
+    state: HealthState
+
+
 @dataclass(frozen=True)
 class PipelineHealth:
     at: datetime
@@ -108,6 +122,7 @@ class PipelineHealth:
     queues: dict[str, int | None]
     queue_state: HealthState
     publication: PublicationState
+    archive: ArchiveState
     worst: HealthState = field(default=HealthState.GREEN)
 
 
@@ -208,8 +223,11 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
     queues = pipeline_queue_depths()
     queue_state = health_worst([health_state(depth, threshold="queue_depth") for depth in queues.values()])
     publication = _publication_state()
+    archive = pipeline_archive_state()
     # Workers are judged through their shards (a finished drain call's heartbeat just stops).
-    worst = health_worst([*(shard.state for shard in shards), dead_letter_state, queue_state, publication.state])
+    worst = health_worst(
+        [*(shard.state for shard in shards), dead_letter_state, queue_state, publication.state, archive.state]
+    )
     return PipelineHealth(
         at=now,
         shards=shards,
@@ -220,6 +238,7 @@ def pipeline_health(*, now: datetime | None = None) -> PipelineHealth:
         queues=queues,
         queue_state=queue_state,
         publication=publication,
+        archive=archive,
         worst=worst,
     )
 
@@ -231,3 +250,25 @@ def pipeline_records_total(*, stream_name: str | None = None) -> tuple[int, int]
         metrics = metrics.filter(lease__stream_name=stream_name)
     totals = metrics.aggregate(records=Sum("records_processed"), bytes=Sum("bytes_processed"))
     return int(totals["records"] or 0), int(totals["bytes"] or 0)
+
+
+RECONCILIATIONS_SHOWN = 3
+
+
+def pipeline_archive_state() -> ArchiveState:
+    """Return the raw archive's lag, last upload and latest reconciliations, each judged against the thresholds."""
+    status = archive_status()
+    recent = list(ReconciliationRun.objects.select_related("session")[:RECONCILIATIONS_SHOWN])
+    if not status.enabled:
+        # A real Firehose archives the stream (ARCHIVE_CONSUMER_ENABLED=false): nothing of ours to judge.
+        lag, failing = HealthState.GREEN, False
+    else:
+        lag = health_state(status.lag_seconds, threshold="archive_lag_s") if status.shards else HealthState.UNKNOWN
+        failing = any(shard.last_error for shard in status.shards)
+    # The latest check of each session decides: a difference found and not yet checked again is red.
+    latest: dict[int, ReconciliationRun] = {}
+    for run in recent:
+        latest.setdefault(run.session_id, run)
+    reconciliation = HealthState.RED if any(not run.ok for run in latest.values()) else HealthState.GREEN
+    state = health_worst([lag, HealthState.AMBER if failing else HealthState.GREEN, reconciliation])
+    return ArchiveState(status, lag, failing, recent, reconciliation, state)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from alienportal.access import Role
+from scoreboard.archive.models import ReconciliationRun
 from scoreboard.models import DeadLetter, ShardLease, Standing, WorkerHeartbeat
 from scoreboard.stream.persist import batch_persist
 from sessions.models import GameSession
@@ -99,3 +100,25 @@ def test_leases_and_heartbeats_are_read_only_pages(manager: User, support: User)
     lease.refresh_from_db()
     assert lease.owner == "host:1:abc"
     assert json.dumps(lease.parent_shard_ids) == "[]"
+
+
+def test_reconciliations_are_read_only_for_who_sees_health_and_hidden_from_players(
+    manager: User, support: User
+) -> None:
+    session = GameSession.objects.create(
+        session_id="X261127T080000", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME, closing_time=BASE_TIME
+    )
+    run = ReconciliationRun.objects.create(
+        session=session, checked_at=timezone.now(), ok=False, differences=2, first_difference="discards: 1 != 2"
+    )
+    player = user_in(Role.PLAYERS, "pat-player")
+    for user in (manager, support):
+        client = portal_client(user)
+        page = client.get("/admin/archive/reconciliationrun/").content.decode()
+        assert "X261127T080000" in page
+        assert "discards: 1 != 2" in page
+        assert client.post(f"/admin/archive/reconciliationrun/{run.pk}/change/", {"ok": "on"}).status_code == 403
+        assert client.post(f"/admin/archive/reconciliationrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert portal_client(player).get("/admin/archive/reconciliationrun/").status_code in (302, 403)
+    run.refresh_from_db()
+    assert not run.ok

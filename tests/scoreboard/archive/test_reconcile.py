@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from scoreboard.archive.models import ReconciliationRun
 from scoreboard.archive.reconcile import Difference, session_reconcile
-from scoreboard.models import ScoreEvent, SessionDiscards, Standing
+from scoreboard.archive.services import reconciliation_run
+from scoreboard.archive.tasks import archive_reconcile_due_task
+from scoreboard.models import LeaseConsumer, ScoreEvent, SessionDiscards, ShardLease, Standing
 from scoreboard.ranking import rank_key, redis_client
+from scoreboard.selectors.health import HealthState, pipeline_archive_state
+from sessions.models import GameSession
+from tests.conftest import portal_client
+from tests.reports.conftest import person
 from tests.scoreboard.archive.conftest import SESSION_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,3 +102,60 @@ def test_the_command_exits_1_and_prints_every_difference(played, capsys, setting
         call_command(*args)
     assert exited.value.code == 1
     assert "discards: postgresql=0 archive=6" in capsys.readouterr().out
+
+
+def test_a_reconciliation_is_kept_and_shown_on_the_health_page_and_in_the_api(played, settings) -> None:  # type: ignore[no-untyped-def]
+    s3 = played["s3"]
+    session = played["session"]
+    settings.AWS_ENDPOINT_URL = s3.server.url
+    settings.ARCHIVE_BUCKET, settings.ARCHIVE_PREFIX = s3.bucket, "raw/"
+    settings.KINESIS_STREAM_NAME = ShardLease.objects.filter(consumer=LeaseConsumer.ARCHIVE).first().stream_name
+    agreed = reconciliation_run(session=session)
+    SessionDiscards.objects.filter(session=session).update(after_closing=0)
+    differed = reconciliation_run(session=session)
+
+    assert agreed.ok
+    assert not differed.ok
+    latest, earlier = ReconciliationRun.objects.all()[:2]
+    assert (latest.ok, latest.differences, latest.first_difference) == (False, 1, "discards: postgresql=0 archive=6")
+    assert (earlier.ok, earlier.players, earlier.archive_records) == (True, 25, 700 - 7 - 4)
+    # The latest check of the session found a difference: the archive's state is red, and so the page's.
+    archive = pipeline_archive_state()
+    assert archive.reconciliation == HealthState.RED == archive.state
+    assert [run.pk for run in archive.reconciliations] == [latest.pk, earlier.pk]
+
+    data = portal_client(person("manager", ["Managers"])).get("/api/v1/pipeline/archive/").json()
+    assert data["health"] == "red"
+    assert data["bucket"] == s3.bucket
+    assert data["reconciliations"][0] == {
+        "session_id": SESSION_ID,
+        "checked_at": data["reconciliations"][0]["checked_at"],
+        "ok": False,
+        "players": 25,
+        "archive_records": 700 - 7 - 4,
+        "archive_objects": latest.archive_objects,
+        "differences": 1,
+        "first_difference": "discards: postgresql=0 archive=6",
+    }
+    assert {shard["shard_id"] for shard in data["shards"]} == set(
+        ShardLease.objects.filter(consumer=LeaseConsumer.ARCHIVE).values_list("shard_id", flat=True)
+    )
+    assert all(shard["last_upload_at"] and shard["records_archived"] > 0 for shard in data["shards"])
+
+
+def test_beat_reconciles_each_closed_session_once_its_records_must_be_in_s3(played, settings) -> None:  # type: ignore[no-untyped-def]
+    s3 = played["s3"]
+    settings.AWS_ENDPOINT_URL = s3.server.url
+    settings.ARCHIVE_BUCKET, settings.ARCHIVE_PREFIX = s3.bucket, "raw/"
+    settings.ARCHIVE_RECONCILE_AFTER_SECONDS = 420
+    session = played["session"]
+    now = timezone.now()
+    GameSession.objects.filter(pk=session.pk).update(closing_time=now - timedelta(seconds=60))
+    assert archive_reconcile_due_task() == []  # closed a minute ago: records may still sit in a buffer
+
+    GameSession.objects.filter(pk=session.pk).update(closing_time=now - timedelta(seconds=600))
+    assert archive_reconcile_due_task() == [SESSION_ID]
+    assert archive_reconcile_due_task() == []  # checked once settled: not again
+    # Moving the closing time back turned the archived records into after-closing ones: a mismatch
+    # with the standings the drain kept, which the check found (what it finds is tested above).
+    assert ReconciliationRun.objects.get().session == session

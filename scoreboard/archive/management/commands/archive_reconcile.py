@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoreboard.archive.reconcile import session_reconcile
+from scoreboard.archive.services import reconciliation_run
 from sessions.models import GameSession
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         found = GameSession.objects.filter(session_id=session).first()
         if found is None:
             raise CommandError(f"no session {session!r}")
-        result = session_reconcile(session=found, bucket=bucket, prefix=prefix)
+        result = reconciliation_run(session=found, bucket=bucket, prefix=prefix)
         self.stdout.write(result.summary_line())
         for difference in result.differences:
             self.stdout.write(f"  {difference.describe()}")
