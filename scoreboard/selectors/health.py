@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from scoreboard.archive.models import ReconciliationRun
 from scoreboard.archive.selectors import ArchiveStatus, archive_status
-from scoreboard.models import DeadLetter, ShardMetrics
+from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics
 from scoreboard.selectors import WorkerHealth, pipeline_workers
 from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
 from sessions.selectors import publication_get
@@ -263,7 +263,13 @@ def pipeline_archive_state() -> ArchiveState:
         # A real Firehose archives the stream (ARCHIVE_CONSUMER_ENABLED=false): nothing of ours to judge.
         lag, failing = HealthState.GREEN, False
     else:
-        lag = health_state(status.lag_seconds, threshold="archive_lag_s") if status.shards else HealthState.UNKNOWN
+        if status.shards:
+            lag = health_state(status.lag_seconds, threshold="archive_lag_s")
+        else:
+            # No archive lease yet: fine before anything started; amber once the drain reads the
+            # stream without it (records would outlive Kinesis' retention unarchived).
+            draining = ShardLease.objects.filter(stream_name=status.stream_name, consumer=LeaseConsumer.DRAIN).exists()
+            lag = HealthState.AMBER if draining else HealthState.GREEN
         failing = any(shard.last_error for shard in status.shards)
     # The latest check of each session decides: a difference found and not yet checked again is red.
     latest: dict[int, ReconciliationRun] = {}

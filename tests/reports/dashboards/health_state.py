@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from scoreboard.models import DeadLetter, ShardLease, ShardMetrics, WorkerHeartbeat
+from scoreboard.archive.models import ArchiveShardState
+from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics, WorkerHeartbeat
 
 
 def shard_inject(
@@ -18,8 +19,12 @@ def shard_inject(
     lease_left_s: float = 300,
     checkpoint_age_s: float = 1,
     records: int = 1000,
+    archive_lag_s: float | None = 5,
 ) -> ShardLease:
-    """A shard whose lease, metrics and worker heartbeat are as given (ages in seconds before now)."""
+    """A shard whose lease, metrics and worker heartbeat are as given (ages in seconds before now).
+
+    The archive reads the shard too (its own lease), `archive_lag_s` behind; None: no archive lease.
+    """
     now = timezone.now()
     worker = f"host:1:{shard_id[-4:]}"
     lease = ShardLease.objects.create(
@@ -34,6 +39,21 @@ def shard_inject(
     ShardMetrics.objects.create(
         lease=lease, records_processed=records, bytes_processed=records * 150, millis_behind_latest=lag_ms
     )
+    if archive_lag_s is not None:
+        archive = ShardLease.objects.create(
+            stream_name=settings.KINESIS_STREAM_NAME,
+            shard_id=shard_id,
+            consumer=LeaseConsumer.ARCHIVE,
+            owner=f"{worker}-archive",
+            expires_at=now + timedelta(seconds=lease_left_s),
+            counter=1,
+        )
+        ArchiveShardState.objects.create(
+            lease=archive,
+            last_upload_at=now - timedelta(seconds=archive_lag_s),
+            oldest_unarchived_at=now - timedelta(seconds=archive_lag_s),
+            measured_at=now,
+        )
     if heartbeat_age_s is not None:
         WorkerHeartbeat.objects.create(
             worker=worker,

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from scoreboard.archive.models import ArchiveShardState
+from scoreboard.models import ShardLease
 from scoreboard.selectors.health import HealthState, pipeline_health
 from tests.conftest import portal_client
 from tests.reports.dashboards.conftest import dash_update
@@ -76,3 +78,21 @@ def test_the_page_title_carries_the_worst_state(manager: Any) -> None:
     shard_inject("shardId-000000000000", heartbeat_age_s=120, lease_left_s=-110)
     page = portal_client(manager).get("/reports/dashboards/health/").content.decode()
     assert "<title>RED · Operations health | Alien Portal</title>" in page
+
+
+@pytest.mark.parametrize(("lag_s", "state"), [(30, "green"), (450, "amber"), (1_000, "red")])
+def test_an_archive_falling_behind_turns_amber_then_red(lag_s: float, state: str) -> None:
+    shard_inject("shardId-000000000000", archive_lag_s=lag_s)
+    health = pipeline_health()
+    assert (health.archive.lag, health.worst) == (state, state)
+
+
+def test_a_drain_without_its_archive_is_amber_and_a_failing_upload_too() -> None:
+    lease = shard_inject("shardId-000000000000", archive_lag_s=None)
+    assert pipeline_health().archive.state == HealthState.AMBER  # the drain reads, nobody archives
+    ShardLease.objects.filter(pk=lease.pk).delete()
+    assert pipeline_health().archive.state == HealthState.GREEN  # nothing started yet
+    shard_inject("shardId-000000000001", archive_lag_s=10)
+    ArchiveShardState.objects.update(last_error="S3 unavailable", upload_failures=3)
+    archive = pipeline_health().archive
+    assert (archive.lag, archive.failing, archive.state) == (HealthState.GREEN, True, HealthState.AMBER)
