@@ -16,14 +16,9 @@ from alienportal.audit import audit_record
 from alienportal.errors import NotFound, Refused
 from scoreboard.models import DeadLetter, Standing
 from scoreboard.ranking import ranking_visibility_set
-from scoreboard.stream.persist import (
-    BatchOutcome,
-    StreamRecord,
-    batch_route,
-    batch_rows_write,
-    live_publish,
-    ranking_after_commit,
-)
+from scoreboard.stream.persist import BatchOutcome, batch_rows_write
+from scoreboard.stream.publish import live_publish, ranking_after_commit
+from scoreboard.stream.routing import StreamRecord, batch_route
 from sessions.models import GameSession
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from scoreboard.ranking import (
     ranking_index_read,
     ranking_is_ready,
 )
-from scoreboard.stream.persist import StreamRecord, batch_route
+from scoreboard.stream.routing import StreamRecord, batch_route
 from sessions.models import GameSession
 
 Values = tuple[int, int, int, int]  # score, lives, shots, level

@@ -35,7 +35,9 @@ from scoreboard.archive.objects import (
 )
 from scoreboard.models import DeadLetter, SessionDiscards, Standing
 from scoreboard.ranking import RankingChange
-from scoreboard.stream.persist import BatchOutcome, StreamRecord, batch_route, batch_rows_write, ranking_after_commit
+from scoreboard.stream.persist import BatchOutcome, batch_rows_write
+from scoreboard.stream.publish import ranking_after_commit
+from scoreboard.stream.routing import StreamRecord, batch_route
 from sessions.models import GameSession
 
 logger = logging.getLogger(__name__)

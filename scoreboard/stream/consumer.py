@@ -27,13 +27,8 @@ from scoreboard.stream.leases import (
     lease_release,
     lease_renew,
 )
-from scoreboard.stream.persist import (
-    BatchOutcome,
-    RoutedBatch,
-    StreamRecord,
-    batch_persist,
-    batch_route,
-)
+from scoreboard.stream.persist import BatchOutcome, batch_persist
+from scoreboard.stream.routing import RoutedBatch, StreamRecord, batch_route
 
 logger = logging.getLogger(__name__)
 

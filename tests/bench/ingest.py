@@ -55,8 +55,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def batches(*, count: int, players: int, seed: int) -> Any:
     """Yield (shard id, [StreamRecord]) batches of game snapshots, as two shards would return them."""
-    from scoreboard.stream.persist import StreamRecord
     from scoreboard.stream.records import Snapshot
+    from scoreboard.stream.routing import StreamRecord
 
     rng = random.Random(seed)
     state = [[0, 3, 0, 1] for _ in range(players)]

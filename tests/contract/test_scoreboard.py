@@ -8,7 +8,9 @@ from functools import cmp_to_key
 import pytest
 
 from scoreboard.ranking import redis_client
-from scoreboard.stream.persist import Fence, StreamRecord, batch_persist
+from scoreboard.stream.leases import Fence
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameType
 from sessions.services import session_open
 from tests.contract.conftest import GameClient, Pool

@@ -12,7 +12,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from alienportal.auth.services import user_from_claims, user_roles_sync
-from scoreboard.stream.persist import Fence, StreamRecord, batch_persist
+from scoreboard.stream.leases import Fence
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 from tests.alienportal.auth.conftest import (  # noqa: F401 - fixtures
     GAME_CLIENT_ID,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from scoreboard.models import ShardLease, ShardMetrics
 from scoreboard.ranking import redis_client
 from scoreboard.stream.leases import Fence, lease_acquire
-from scoreboard.stream.persist import StreamRecord
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 
 BASE_TIME = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from alienportal.aws import aws_client
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameType
 from sessions.services import seat_allocate, session_open
 from tests.scoreboard.conftest import record

@@ -26,7 +26,8 @@ from scoreboard.selectors.history import (
     session_summary,
     sessions_compare,
 )
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 from sessions.selectors import session_list
 from tests.scoreboard.conftest import BASE_TIME

@@ -18,8 +18,9 @@ from alienportal.aws import aws_client
 from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, ShardMetrics, Standing
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import lease_acquire
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.records import RecordRejected, snapshot_parse
+from scoreboard.stream.routing import StreamRecord
 from scoreboard.stream.shards import shards_sync
 from sessions.models import GameSession, GameType
 

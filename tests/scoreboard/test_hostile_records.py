@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, ShardMetrics, Standing
 from scoreboard.ranking import rank_key
 from scoreboard.stream.leases import lease_acquire
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.records import INT_BOUNDS, MAX_RECORD_BYTES, RecordRejected, Snapshot, snapshot_parse
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 
 SESSION_ID = "X261127T130000"

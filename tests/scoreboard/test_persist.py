@@ -14,7 +14,9 @@ from scoreboard.ranking import redis_client
 from scoreboard.selectors import discards_after_closing, ranking_player_rank, ranking_top
 from scoreboard.services import dead_letters_replay
 from scoreboard.stream.leases import LeaseLost, lease_acquire
-from scoreboard.stream.persist import StreamRecord, batch_persist, live_channel
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.publish import live_channel
+from scoreboard.stream.routing import StreamRecord
 from sessions.models import Seat, SeatState
 from tests.scoreboard.conftest import BASE_TIME, record
 

@@ -9,7 +9,8 @@ import pytest
 
 from scoreboard.models import CheatFlag
 from scoreboard.simulator import CHEAT_KINDS, CheatPlan, GameSimulator
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from support.models import Category, Ticket
 from support.services.cheating import cheat_tickets_raise
 from tests.scoreboard.conftest import BASE_TIME

@@ -14,7 +14,8 @@ from django.contrib.auth.models import User
 from django.test import TestCase
 
 from alienportal.access import Role
-from scoreboard.stream.persist import Fence, batch_persist
+from scoreboard.stream.leases import Fence
+from scoreboard.stream.persist import batch_persist
 from sessions.models import GameSession, GameType
 from tests.conftest import portal_client
 from tests.scoreboard.conftest import BASE_TIME, _clean_redis, fence, record  # noqa: F401  (fixtures)

@@ -1,0 +1,59 @@
+"""Write a routed batch's score events and standings on PostgreSQL: one binary COPY, two statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from scoreboard.stream.routing import RoutedBatch
+from scoreboard.stream.standings_sql import EVENT_COLUMNS, STAGING_COLUMNS, STAGING_TABLE, STANDINGS_FROM_STAGING
+
+
+@contextmanager
+def _bound_cursor() -> Iterator[Any]:
+    """Return a psycopg cursor with server-side parameter binding on Django's connection.
+
+    Django's default client-side binding renders each array as SQL text in Python, which cost
+    more than the whole insert; server-side binding sends arrays in psycopg's C binary dumpers.
+    It runs inside Django's transaction (same connection), and its errors are Django's.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+def accepted_write_postgresql(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
+    """Write events and standings with one binary COPY into a per-connection staging table.
+
+    Binary COPY rows are formatted by psycopg's C code; the two INSERT ... SELECT statements then
+    run entirely in the server. Measured here: a third of the cost of binding arrays.
+    """
+    with _bound_cursor() as cursor:
+        cursor.execute(STAGING_TABLE)
+        # Empty already after each commit; not when one transaction writes several batches
+        # (dead-letter replay, or a caller's enclosing transaction).
+        cursor.execute("DELETE FROM scoreboard_batch_staging")
+        with cursor.copy(
+            "COPY scoreboard_batch_staging ("
+            + ", ".join(name for name, _, _ in STAGING_COLUMNS)
+            + ") FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types([copy_type for _, _, copy_type in STAGING_COLUMNS])
+            write_row = copy.write_row
+            for item in routed.accepted:
+                write_row(item.row)
+        cursor.execute(
+            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS})"  # noqa: S608 - constant column list
+            f" SELECT {EVENT_COLUMNS} FROM scoreboard_batch_staging"
+            " ON CONFLICT (shard_id, sequence_number) DO NOTHING"
+        )
+        events = cursor.rowcount
+        cursor.execute(STANDINGS_FROM_STAGING, [now])
+        changed = [tuple(row) for row in cursor.fetchall()]
+    return events, changed
