@@ -13,7 +13,8 @@ from scoreboard.models import ShardLease, ShardMetrics, Standing
 from scoreboard.selectors import pipeline_shards
 from scoreboard.selectors.pipeline import pipeline_shard_figures
 from scoreboard.stream.leases import LeaseLost, lease_acquire
-from scoreboard.stream.persist import StreamRecord, batch_persist
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord
 from scoreboard.stream.shards import ADOPTION_CLOCK_MARGIN, shards_sync, stream_incarnation
 from sessions.models import GameSession
 from tests.scoreboard.test_consumer import drain_all
