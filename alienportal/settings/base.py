@@ -287,6 +287,10 @@ SESSIONS_PUBLISH_RETRY_BACKOFF_MAX = env.int("SESSIONS_PUBLISH_RETRY_BACKOFF_MAX
 STREAM_LEASE_SECONDS = env.float("STREAM_LEASE_SECONDS", default=9.0)
 STREAM_SYNC_SECONDS = env.float("STREAM_SYNC_SECONDS", default=5.0)
 STREAM_BATCH_LIMIT = env.int("STREAM_BATCH_LIMIT", default=10_000)  # GetRecords Limit (Kinesis max)
+# GetRecords pacing per shard. Kinesis allows 5 calls per shard per second for ALL its consumers:
+# the drain takes 4 (a call every 0.25 s, up to 40,000 records/s a shard), the archive 1 (it
+# buffers for minutes anyway). With the archive off (ARCHIVE_CONSUMER_ENABLED=false), 0.2 is allowed.
+STREAM_MIN_CALL_SECONDS = env.float("STREAM_MIN_CALL_SECONDS", default=0.25)
 STREAM_DRAIN_SECONDS = env.float("STREAM_DRAIN_SECONDS", default=60.0)  # one drain task's time on a shard
 # Time sanity by Kinesis' ApproximateArrivalTimestamp (issue 14, README "Time rules"): a snapshot
 # stamped more than the skew after it reached the stream is a dead letter (future_timestamp); after
@@ -310,6 +314,7 @@ ARCHIVE_PREFIX = env.str("ARCHIVE_PREFIX", default="")  # Firehose's default: no
 ARCHIVE_BUFFER_BYTES = env.int("ARCHIVE_BUFFER_BYTES", default=5 * 1024 * 1024)  # Firehose: 5 MiB
 ARCHIVE_BUFFER_SECONDS = env.float("ARCHIVE_BUFFER_SECONDS", default=300.0)  # Firehose: 300 s
 ARCHIVE_BATCH_LIMIT = env.int("ARCHIVE_BATCH_LIMIT", default=10_000)  # GetRecords Limit
+ARCHIVE_MIN_CALL_SECONDS = env.float("ARCHIVE_MIN_CALL_SECONDS", default=1.0)  # see STREAM_MIN_CALL_SECONDS
 ARCHIVE_TASK_SECONDS = env.float("ARCHIVE_TASK_SECONDS", default=60.0)  # one archive task's time on a shard
 # Beat reconciles a closed session (Redis, PostgreSQL, a replay of the archive) once its records
 # must all be in S3: a buffer's time after closing plus a margin; sessions closed in the last days.

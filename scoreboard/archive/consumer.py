@@ -256,7 +256,11 @@ def shard_archive(
         deadline=deadline,
     )
     reader = ShardReader(
-        kinesis=kinesis, stream_name=stream_name, shard_id=shard_id, limit=limit or settings.ARCHIVE_BATCH_LIMIT
+        kinesis=kinesis,
+        stream_name=stream_name,
+        shard_id=shard_id,
+        limit=limit or settings.ARCHIVE_BATCH_LIMIT,
+        min_interval=settings.ARCHIVE_MIN_CALL_SECONDS,
     )
     lease = ShardLease.objects.get(pk=fence.lease_pk)
     ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None

@@ -32,7 +32,10 @@ from scoreboard.stream.routing import RoutedBatch, StreamRecord, batch_route
 
 logger = logging.getLogger(__name__)
 
-# Kinesis allows 5 GetRecords calls per shard per second; one call returns at most 10,000 records.
+# Kinesis allows 5 GetRecords calls per shard per second, shared by every consumer of the shard
+# (the drain and the archive each call it); one call returns at most 10,000 records. Each consumer
+# paces itself with its own interval (settings.STREAM_MIN_CALL_SECONDS, ARCHIVE_MIN_CALL_SECONDS),
+# never faster than this.
 MIN_CALL_INTERVAL = 0.2
 IDLE_CALL_INTERVAL = 1.0
 MAX_BACKOFF = 10.0
@@ -59,8 +62,18 @@ class DrainSummary:
 class ShardReader:
     """GetRecords on one shard at Kinesis' pace, re-opening the iterator from the checkpoint when needed."""
 
-    def __init__(self, *, kinesis: Any, stream_name: str, shard_id: str, limit: int, sleep: Callable = time.sleep):
+    def __init__(
+        self,
+        *,
+        kinesis: Any,
+        stream_name: str,
+        shard_id: str,
+        limit: int,
+        min_interval: float = MIN_CALL_INTERVAL,
+        sleep: Callable = time.sleep,
+    ):
         self.kinesis = kinesis
+        self.min_interval = max(MIN_CALL_INTERVAL, min_interval)
         self.stream_name = stream_name
         self.shard_id = shard_id
         self.limit = limit
@@ -102,7 +115,7 @@ class ShardReader:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in ITERATOR_ERRORS:
-                self._next_call = time.monotonic() + MIN_CALL_INTERVAL
+                self._next_call = time.monotonic() + self.min_interval
             else:
                 # Throttling (the shard's read budget is shared by every consumer) or Kinesis
                 # failing: wait longer each time.
@@ -113,8 +126,8 @@ class ShardReader:
             raise
         self._backoff = 0.0
         idle = not response["Records"]
-        # No busy loop on an idle shard: one call a second; otherwise up to five.
-        self._next_call = time.monotonic() + (IDLE_CALL_INTERVAL if idle else MIN_CALL_INTERVAL)
+        # No busy loop on an idle shard: one call a second; otherwise one per min_interval.
+        self._next_call = time.monotonic() + max(IDLE_CALL_INTERVAL if idle else 0.0, self.min_interval)
         self.iterator = response.get("NextShardIterator")
         return response
 
@@ -197,7 +210,11 @@ def shard_drain(
     logger.info("lease_acquired stream=%s shard=%s owner=%s counter=%d", stream_name, shard_id, owner, fence.counter)
     deadline = time.monotonic() + seconds
     reader = ShardReader(
-        kinesis=kinesis, stream_name=stream_name, shard_id=shard_id, limit=limit or settings.STREAM_BATCH_LIMIT
+        kinesis=kinesis,
+        stream_name=stream_name,
+        shard_id=shard_id,
+        limit=limit or settings.STREAM_BATCH_LIMIT,
+        min_interval=settings.STREAM_MIN_CALL_SECONDS,
     )
     renew_every = settings.STREAM_LEASE_SECONDS / 3
     last_renew = last_beat = 0.0
