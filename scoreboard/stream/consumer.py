@@ -208,105 +208,167 @@ def shard_drain(
         return summary
     summary.acquired = True
     logger.info("lease_acquired stream=%s shard=%s owner=%s counter=%d", stream_name, shard_id, owner, fence.counter)
-    deadline = time.monotonic() + seconds
-    reader = ShardReader(
-        kinesis=kinesis,
-        stream_name=stream_name,
-        shard_id=shard_id,
-        limit=limit or settings.STREAM_BATCH_LIMIT,
-        min_interval=settings.STREAM_MIN_CALL_SECONDS,
-    )
-    renew_every = settings.STREAM_LEASE_SECONDS / 3
-    last_renew = last_beat = 0.0
-    lease = ShardLease.objects.get(pk=fence.lease_pk)
-    ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None
-    pipeline = BatchPipeline(fence=fence, run=lambda action: _with_backoff(action, summary, deadline))
+    drainer = ShardDrainer(kinesis=kinesis, fence=fence, owner=owner, summary=summary, seconds=seconds, limit=limit)
     try:
-
-        def recover() -> int | None:
-            ranking_recover(stream_name=stream_name, shard_id=shard_id)
-            return lease_checkpoint(fence=fence)
-
-        # A list: the checkpoint itself may be None (a shard never read).
-        recovered = _with_backoff(lambda: [recover()], summary, deadline)
-        checkpoint = recovered[0] if recovered is not None else None
-        opened = recovered is not None and _reader_open(reader, checkpoint, summary, deadline)
-        while opened and time.monotonic() < deadline and not stop():
-            now = time.monotonic()
-            if now - last_beat >= 5:
-                _quietly(lambda: heartbeat_beat(worker=owner, shard_id=shard_id))
-                last_beat = now
-            if now - last_renew >= renew_every:
-                if not _with_backoff(lambda: lease_renew(fence=fence), summary, deadline):
-                    summary.lease_lost = True
-                    break
-                last_renew = now
-            try:
-                response = reader.read()
-            except BotoCoreError as error:
-                summary.aws_errors += 1
-                logger.warning("kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
-                continue
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code in THROTTLE_ERRORS:
-                    summary.throttled += 1
-                    logger.info("get_records_throttled shard=%s", shard_id)
-                    continue
-                if code in ITERATOR_ERRORS or reader.iterator is None:
-                    # Commit the batch in hand first: re-reading from an older checkpoint would
-                    # deliver it twice (harmless, but it would move the checkpoint back).
-                    if pipeline.pending is not None:
-                        outcome = pipeline.commit()
-                        if outcome is None:
-                            return summary
-                        checkpoint = outcome.checkpoint
-                        summary.batches += 1
-                        summary.records += outcome.records
-                    summary.iterator_reopened += 1
-                    logger.info("iterator_reopen shard=%s code=%s checkpoint=%s", shard_id, code, checkpoint)
-                    if not _reader_open(reader, checkpoint, summary, deadline):
-                        break
-                    continue
-                # Kinesis failing (InternalFailure, ServiceUnavailable, ...): read() backed off.
-                summary.aws_errors += 1
-                logger.warning("kinesis_unavailable shard=%s code=%s", shard_id, code)
-                continue
-            summary.calls += 1
-            records = _records(response)
-            committed: list[BatchOutcome | None] = []
-            if records:
-                # Behind the stream's tip: read ahead, routing this batch while the previous commits.
-                # At the tip: commit at once, for freshness.
-                behind = len(records) >= reader.limit or (response.get("MillisBehindLatest") or 0) > 0
-                committed = pipeline.add(records, response.get("MillisBehindLatest"))
-                if not behind:
-                    committed.append(pipeline.commit())
-            elif pipeline.pending is not None:
-                committed.append(pipeline.commit())
-            for outcome in committed:
-                if outcome is None:  # the database stayed down until our time was up
-                    return summary
-                checkpoint = outcome.checkpoint
-                last_renew = time.monotonic()  # the batch's transaction extended the lease
-                summary.batches += 1
-                summary.records += outcome.records
-            closed_and_read = ending is not None and checkpoint is not None and checkpoint >= ending
-            if pipeline.pending is None and (reader.iterator is None or (closed_and_read and not records)):
-                # A closed shard read to its end (AWS: null NextShardIterator): children may start.
-                summary.finished = lease_finish(fence=fence)
-                logger.info("shard_finished stream=%s shard=%s", stream_name, shard_id)
-                return summary
-        if pipeline.pending is not None and pipeline.commit() is None:
-            return summary
+        released = drainer.run(stop=stop)
     except LeaseLost:
         summary.lease_lost = True
         logger.warning("lease_lost stream=%s shard=%s owner=%s", stream_name, shard_id, owner)
         return summary
     finally:
-        pipeline.close()
-    _quietly(lambda: lease_release(fence=fence))
+        drainer.pipeline.close()
+    if released:
+        _quietly(lambda: lease_release(fence=fence))
     return summary
+
+
+class _Stop(Exception):
+    """The drain ends here without releasing the lease (the database stayed down, or the shard is done)."""
+
+
+class ShardDrainer:
+    """One holder's turn on a shard: each step of the loop is a method, in the order `run` calls them.
+
+    start -> (keep the lease -> read -> hand the batch over -> count what committed -> done?)* -> commit the rest.
+    Every commit goes through BatchPipeline and batch_persist, fenced on the lease counter: the
+    exactly-once argument lives there (persist.py), not here.
+    """
+
+    def __init__(
+        self, *, kinesis: Any, fence: Fence, owner: str, summary: DrainSummary, seconds: float, limit: int | None
+    ):
+        self.fence, self.owner, self.summary = fence, owner, summary
+        self.deadline = time.monotonic() + seconds
+        self.reader = ShardReader(
+            kinesis=kinesis,
+            stream_name=fence.stream_name,
+            shard_id=fence.shard_id,
+            limit=limit or settings.STREAM_BATCH_LIMIT,
+            min_interval=settings.STREAM_MIN_CALL_SECONDS,
+        )
+        self.pipeline = BatchPipeline(fence=fence, run=self._with_backoff)
+        lease = ShardLease.objects.get(pk=fence.lease_pk)
+        self.ending = int(lease.ending_sequence_number) if lease.ending_sequence_number is not None else None
+        self.checkpoint: int | None = None
+        self.renew_every = settings.STREAM_LEASE_SECONDS / 3
+        self.last_renew = self.last_beat = 0.0
+
+    def _with_backoff(self, action: Callable[[], Any]) -> Any:
+        return _with_backoff(action, self.summary, self.deadline)
+
+    def run(self, *, stop: Callable[[], bool]) -> bool:
+        """Drain until time is up; return whether to release the lease (False: stopped mid-way or finished)."""
+        try:
+            if not self.start():
+                return True
+            while time.monotonic() < self.deadline and not stop():
+                if not self.keep_lease():
+                    self.summary.lease_lost = True
+                    break  # the batch in hand still tries to commit: fenced, it fails if the lease moved on
+                response = self.read()
+                if response is None:
+                    continue
+                records = _records(response)
+                self.count(self.hand_over(records, response))
+                if self.read_to_the_end(records):
+                    return False
+            if self.pipeline.pending is not None:
+                self.count([self.pipeline.commit()])
+        except _Stop:
+            return False
+        return True
+
+    def start(self) -> bool:
+        """Repair the rank index after a predecessor's crash, read the checkpoint, open the iterator after it."""
+
+        def recover() -> list[int | None]:
+            ranking_recover(stream_name=self.fence.stream_name, shard_id=self.fence.shard_id)
+            return [lease_checkpoint(fence=self.fence)]  # a list: the checkpoint itself may be None
+
+        recovered = self._with_backoff(recover)
+        if recovered is None:
+            return False
+        self.checkpoint = recovered[0]
+        return _reader_open(self.reader, self.checkpoint, self.summary, self.deadline)
+
+    def keep_lease(self) -> bool:
+        """Beat every 5 s and renew the lease every TTL/3 (a committed batch renews it too); False: lost."""
+        now = time.monotonic()
+        if now - self.last_beat >= 5:
+            _quietly(lambda: heartbeat_beat(worker=self.owner, shard_id=self.fence.shard_id))
+            self.last_beat = now
+        if now - self.last_renew >= self.renew_every:
+            if not self._with_backoff(lambda: lease_renew(fence=self.fence)):
+                return False
+            self.last_renew = now
+        return True
+
+    def read(self) -> dict[str, Any] | None:
+        """One paced GetRecords; None after an error it handled (throttled, Kinesis down, iterator reopened)."""
+        shard_id = self.fence.shard_id
+        try:
+            response = self.reader.read()
+        except BotoCoreError as error:
+            self.summary.aws_errors += 1
+            logger.warning("kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
+            return None
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in THROTTLE_ERRORS:
+                self.summary.throttled += 1
+                logger.info("get_records_throttled shard=%s", shard_id)
+            elif code in ITERATOR_ERRORS or self.reader.iterator is None:
+                self.reopen(code)
+            else:
+                # Kinesis failing (InternalFailure, ServiceUnavailable, ...): read() backed off.
+                self.summary.aws_errors += 1
+                logger.warning("kinesis_unavailable shard=%s code=%s", shard_id, code)
+            return None
+        self.summary.calls += 1
+        return response
+
+    def reopen(self, code: str) -> None:
+        """Open the iterator again after the checkpoint, once the batch in hand is committed.
+
+        Re-reading from an older checkpoint would deliver that batch twice (harmless, but it would
+        move the checkpoint back).
+        """
+        if self.pipeline.pending is not None:
+            self.count([self.pipeline.commit()])
+        self.summary.iterator_reopened += 1
+        logger.info("iterator_reopen shard=%s code=%s checkpoint=%s", self.fence.shard_id, code, self.checkpoint)
+        if not _reader_open(self.reader, self.checkpoint, self.summary, self.deadline):
+            self.deadline = 0.0  # Kinesis stayed down until our time was up: release the lease
+
+    def hand_over(self, records: list[StreamRecord], response: dict[str, Any]) -> list[BatchOutcome | None]:
+        """Route the batch while the previous one commits; at the stream's tip, commit it at once (freshness)."""
+        if not records:
+            return [self.pipeline.commit()] if self.pipeline.pending is not None else []
+        millis = response.get("MillisBehindLatest")
+        behind = len(records) >= self.reader.limit or (millis or 0) > 0
+        committed = self.pipeline.add(records, millis)
+        if not behind:
+            committed.append(self.pipeline.commit())
+        return committed
+
+    def count(self, committed: list[BatchOutcome | None]) -> None:
+        """Take each committed batch's checkpoint; stop if the database stayed down until our time was up."""
+        for outcome in committed:
+            if outcome is None:
+                raise _Stop
+            self.checkpoint = outcome.checkpoint
+            self.last_renew = time.monotonic()  # the batch's transaction extended the lease
+            self.summary.batches += 1
+            self.summary.records += outcome.records
+
+    def read_to_the_end(self, records: list[StreamRecord]) -> bool:
+        """A closed shard read to its end (AWS: no NextShardIterator): mark it finished so children may start."""
+        closed_and_read = self.ending is not None and self.checkpoint is not None and self.checkpoint >= self.ending
+        if self.pipeline.pending is None and (self.reader.iterator is None or (closed_and_read and not records)):
+            self.summary.finished = lease_finish(fence=self.fence)
+            logger.info("shard_finished stream=%s shard=%s", self.fence.stream_name, self.fence.shard_id)
+            return True
+        return False
 
 
 def _with_backoff(action: Callable[[], Any], summary: DrainSummary, deadline: float) -> Any:
