@@ -89,6 +89,13 @@ def own_s3() -> Iterator[OwnS3]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def archive_at_full_pace(settings: Any) -> None:
+    """The archive at the fastest pace Kinesis allows (5 reads a second), not its share beside a drain
+    (ARCHIVE_MIN_CALL_SECONDS): these tests read small batches within a few seconds."""
+    settings.ARCHIVE_MIN_CALL_SECONDS = 0.2
+
+
 @pytest.fixture
 def archive_all(own_s3: OwnS3) -> Callable[..., None]:
     """Run the archive consumer over every shard of `stream` once, for `seconds` each."""
