@@ -100,9 +100,10 @@ def sample_objects_create() -> None:
         clock_skew_seconds=5,
     )
 
-    from scoreboard.archive.models import ArchiveReplay
+    from scoreboard.archive.models import ArchiveReplay, ReconciliationRun
 
     ArchiveReplay.objects.create(session_id=session.session_id)
+    ReconciliationRun.objects.create(session=session, checked_at=timezone.now(), ok=True)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,10 @@ RULES: list[Rule] = [
     Rule("v1/tickets/*", GAME_API, kwargs={"pk": "1"}),
     # Archive replays (scoreboard.archive): managers start and read them; nobody edits or deletes one.
     Rule("admin/archive/archivereplay/*/delete/", page(support=403, manager=403, superuser=403)),
+    # Reconciliations (beat and archive_reconcile write them): whoever sees health reads; nobody adds, edits, deletes.
+    Rule("admin/archive/reconciliationrun/add/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/archive/reconciliationrun/*/delete/", page(support=403, manager=403, superuser=403)),
+    Rule("admin/archive/reconciliationrun/*", page()),
     Rule("admin/archive/*", page(support=403)),
     # The game API (/v1): game clients (Players) and managers; a GET of a POST-only resource is 405.
     Rule("v1/config", PUBLIC),  # what the game needs before signing in (the original's had no authorizer)
