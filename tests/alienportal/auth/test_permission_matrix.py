@@ -82,7 +82,8 @@ def _meets(expected: int | str, outcome: int | str) -> bool:
 
 
 @pytest.fixture
-def actors(own_pool, settings, test_key: SigningKey) -> tuple[dict[str, User], dict[str, str]]:  # type: ignore[no-untyped-def]
+def actors(provisioned, own_pool, settings, test_key: SigningKey) -> tuple[dict[str, User], dict[str, str]]:  # type: ignore[no-untyped-def]
+    # `provisioned`: /v1/config answers from SSM, which the session's moto must hold whatever ran before.
     settings.REPORTS_API_CLIENT_IDS = [REPORTS_CLIENT_ID]
     settings.GAME_API_CLIENT_IDS = [GAME_CLIENT_ID]
     settings.API_THROTTLE_RATE = None  # hundreds of requests from one test client
