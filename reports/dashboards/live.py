@@ -67,7 +67,10 @@ def _now_playing(row: RankedStanding) -> str:
         return ""
     if row.current_lives == 0:
         return "finished"
-    return f"{row.current_score} pts, {row.current_lives} lives"
+    lives = f"{row.current_lives} {'life' if row.current_lives == 1 else 'lives'} left"
+    if (row.current_score, row.current_lives) == (row.score, row.lives):
+        return f"playing, {lives}"  # the ranked game is the one being played
+    return f"new game: {row.current_score} pts, {lives}"
 
 
 def _rows(standings: list[RankedStanding], highlight: str = "") -> list[Any]:

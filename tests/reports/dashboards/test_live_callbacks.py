@@ -161,3 +161,18 @@ def test_crafted_values_of_the_wrong_type_do_not_break_the_callback(manager: Any
 
 def test_an_unknown_dashboard_is_a_404(manager: Any) -> None:
     assert portal_client(manager).get("/reports/dashboards/dash/app/nope/_dash-layout").status_code == 404
+
+
+def test_a_leader_on_a_new_game_keeps_his_place_and_the_table_shows_both_games(
+    manager: Any, game_session: Any, standings_put: Any
+) -> None:
+    standings_put([("leo", 5505, 0, 40), ("amy", 900, 1, 9), ("ben", 400, 2, 9)], seconds=10)
+    standings_put([("leo", 0, 3, 0)], seconds=20)  # leo starts a new game
+
+    answer = dash_update(portal_client(manager), "live_ranking", ranking_body()).json()
+
+    assert names_and_scores(answer) == [("leo", 5505), ("amy", 900), ("ben", 400)]
+    now_playing = [
+        row["props"]["children"][5]["props"]["children"] for row in answer["response"]["top-rows"]["children"]
+    ]
+    assert now_playing == ["new game: 0 pts, 3 lives left", "playing, 1 life left", "playing, 2 lives left"]
