@@ -41,7 +41,7 @@ class ScoreEvent(models.Model):
         # needs it. (Deleting a session therefore scans events; sessions are rarely deleted.)
 
     def __str__(self) -> str:
-        return f"{self.nickname}@{self.session_id} {self.score} ({self.shard_id}/{self.sequence_number})"
+        return f"{self.nickname}@{self.session.session_id} {self.score} ({self.shard_id}/{self.sequence_number})"
 
 
 class StandingQuerySet(models.QuerySet["Standing"]):
@@ -122,7 +122,7 @@ class Standing(models.Model):
         indexes = [models.Index(fields=["session", "rank_key"], name="standing_rank_idx")]
 
     def __str__(self) -> str:
-        return f"{self.nickname}@{self.session_id}: {self.score}"
+        return f"{self.nickname}@{self.session.session_id}: {self.score}"
 
     @property
     def ranks_best_game(self) -> bool:
@@ -271,7 +271,7 @@ class SessionDiscards(models.Model):
     after_closing = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.session_id}: {self.after_closing}"
+        return f"{self.session.session_id}: {self.after_closing} after closing"
 
 
 class ShardMetricsSample(models.Model):
@@ -316,7 +316,7 @@ class CheatFlag(models.Model):
         indexes = [models.Index(fields=["nickname"], name="cheat_flag_nickname_idx")]
 
     def __str__(self) -> str:
-        return f"{self.rule} by {self.nickname} in {self.session_id}"
+        return f"{self.rule} by {self.nickname} in {self.session.session_id}"
 
 
 class CheatRules(models.Model):

@@ -137,7 +137,7 @@ class Seat(models.Model):
         indexes = [models.Index(fields=["session", "state"], name="seat_session_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.nickname} in {self.session_id} ({self.state})"
+        return f"{self.nickname} in {self.session.session_id} ({self.state})"
 
 
 class SessionPublication(models.Model):

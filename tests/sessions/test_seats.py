@@ -17,6 +17,7 @@ from sessions.services import (
     SeatRefused,
     seat_allocate,
     seat_deallocate,
+    seat_extra_game_grant,
     seat_release,
     seats_release_finished,
     session_close,
@@ -201,3 +202,18 @@ def test_allocations_and_releases_racing_keep_the_count_exact(manager: User) -> 
     session.refresh_from_db()
     playing = Seat.objects.filter(session=session, state=SeatState.PLAYING).count()
     assert 0 <= session.occupied_seats == playing <= 10
+
+
+def test_the_audit_log_names_the_session_and_the_player_as_a_manager_knows_them(manager: User) -> None:
+    session = session_open(manager=manager, game_type=GameType.SINGLE_TRIAL)
+    seat_allocate(nickname="ann")
+    seat_release(actor=manager, session=session, nickname="ann")
+    seat_extra_game_grant(actor=manager, session=session, nickname="ann", reason="game crashed")
+
+    log = [(entry.action, entry.target_repr) for entry in AuditEntry.objects.order_by("pk")]
+    assert log == [
+        ("session.open", session.session_id),
+        ("seat.release", f"ann in {session.session_id} (FINISHED)"),
+        ("seat.extra_game_grant", f"ann in {session.session_id} (FINISHED)"),
+    ]
+    assert str(session.pk) not in {name.split(" in ")[-1].split(" ")[0] for _, name in log[1:]}
