@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.core.cache import cache
 
 from alienportal.access import Role
 from alienportal.aws import aws_client, aws_is_embedded
@@ -396,6 +397,21 @@ def game_config_parameter_names() -> dict[str, str]:
     return {key: f"{path}/{key}" for key in ("clientid", "identitypoolid", "userpoolid", "userpoolurl")}
 
 
+def game_config_cache_key() -> str:
+    """Return the key under which the portal caches what /v1/config serves (alienportal.auth.game_config)."""
+    return "game-config:" + "|".join(sorted(game_config_parameter_names().values()))
+
+
+def _game_config_cache_clear() -> None:
+    # The portal caches /v1/config for GAME_CONFIG_MAX_AGE. A pool created again (a new moto
+    # server, the next `make demo` on the same Redis) must not hide behind the old pool's ids for
+    # minutes: every game client would sign in to a pool that no longer exists.
+    try:
+        cache.delete(game_config_cache_key())
+    except Exception:  # no cache to clear (e.g. provisioning real AWS from a laptop): nothing stale either
+        logger.warning("provision.game_config_cache_not_cleared", exc_info=True)
+
+
 def _identity_pool_find(identity: Any) -> str:
     found = ""
     kwargs: dict[str, Any] = {"MaxResults": 60}
@@ -497,6 +513,7 @@ def _ensure_game_config(result: ProvisioningResult, plan: _Plan, undo: _Undo) ->
             undo.push(f"ssm parameter {name}", functools.partial(ssm.delete_parameter, Name=name))
             result.created.append(f"ssm parameter {name}")
         result.game_config_parameters.append(name)
+    _game_config_cache_clear()
 
 
 def _ensure_demo_user(cognito: Any, result: ProvisioningResult, *, pool_id: str, user: DemoUser) -> None:

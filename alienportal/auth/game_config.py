@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from alienportal.api.game import GameApi, game_error
 from alienportal.aws import aws_client
-from alienportal.provisioning import game_config_parameter_names
+from alienportal.provisioning import game_config_cache_key, game_config_parameter_names
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def game_config_parameters() -> list[dict[str, str]]:
     values change only when provisioning re-creates the pool.
     """
     names = sorted(game_config_parameter_names().values())
-    key = f"game-config:{'|'.join(names)}"
+    key = game_config_cache_key()
     cached = cache.get(key)
     if cached is not None:
         return list(cached)

@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from django.core.cache import cache
 from django.test import override_settings
 
+from alienportal.auth.game_config import game_config_parameters
 from alienportal.aws import aws_client
 from alienportal.provisioning import (
     DEMO_USERS,
@@ -16,6 +18,7 @@ from alienportal.provisioning import (
     ProvisioningResult,
     aws_provision,
     devstack_state_write,
+    game_config_cache_key,
 )
 
 
@@ -95,6 +98,17 @@ def test_the_identity_pool_trusts_the_game_client_and_the_game_config_is_in_ssm(
         identity_id = identity.get_id(IdentityPoolId=result.identity_pool_id, Logins=logins)["IdentityId"]
         credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
         assert credentials["AccessKeyId"]
+
+
+def test_provisioning_a_new_pool_clears_the_game_config_the_portal_cached() -> None:
+    names = _names()
+    with override_settings(**names):
+        # What an earlier stack on the same Redis left: the config of a pool that is gone.
+        cache.set(game_config_cache_key(), [{"Name": "/old/userpoolid", "Value": "us-east-1_gone"}], 300)
+        result = aws_provision()
+        served = {item["Name"].rsplit("/", 1)[-1]: item["Value"] for item in game_config_parameters()}
+    assert served["userpoolid"] == result.user_pool_id
+    assert served["clientid"] == result.game_client_id
 
 
 def _pool_name(pool_id: str) -> str:
