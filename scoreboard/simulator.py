@@ -76,7 +76,7 @@ class CheatPlan:
 
 
 @dataclass
-class _Player:
+class PlayerGame:
     """A player who plays by the original game's rules: one status per shot, hits and levels as the game scores them."""
 
     nickname: str
@@ -88,7 +88,7 @@ class _Player:
     hits_this_level: int = 0
     last_time: datetime | None = None
 
-    def play(self, rng: random.Random) -> None:
+    def play(self, rng: random.Random, *, life_loss: float = 0.08) -> None:
         """Advance the game by one status: a shot, maybe a hit (and a cleared level), maybe a life lost."""
         self.shots += 1
         if rng.random() < 0.6:
@@ -98,7 +98,7 @@ class _Player:
                 self.score += self.level * LEVEL_BONUS
                 self.level += 1
                 self.hits_this_level = 0
-        if rng.random() < 0.08:
+        if rng.random() < life_loss:
             self.lives -= 1
 
     def stamp(self, now: datetime) -> datetime:
@@ -138,16 +138,16 @@ class GameSimulator:
         self.closing_time = closing_time
         self.rng = random.Random(seed)
         self.clock = clock
-        self._players = [_Player(nickname=f"player{index:04d}") for index in range(players)]
+        self._players = [PlayerGame(nickname=f"player{index:04d}") for index in range(players)]
         self._next_player = players
         self._sent_valid: list[bytes] = []
         self.summary = SimulationSummary(players=players)
 
-    def _active_player(self) -> _Player:
+    def _active_player(self) -> PlayerGame:
         playing = [player for player in self._players if not player.finished]
         if not playing:
             # Everyone has played their one game: new players join, as at a real event.
-            newcomer = _Player(nickname=f"player{self._next_player:04d}")
+            newcomer = PlayerGame(nickname=f"player{self._next_player:04d}")
             self._next_player += 1
             self._players.append(newcomer)
             self.summary.players += 1
@@ -207,9 +207,9 @@ class GameSimulator:
             return json.loads(data)["Nickname"], data
         raise ValueError(f"unknown fault kind {kind!r}")
 
-    def _cheat_records(self, kind: str, index: int) -> list[tuple[str, bytes]]:
+    def cheat_records(self, kind: str, index: int, *, nickname: str | None = None) -> list[tuple[str, bytes]]:
         """A fresh player's honest lead-in, then one status only a cheating client sends."""
-        player = _Player(nickname=f"cheat-{kind.replace('_', '-')}-{index:03d}")
+        player = PlayerGame(nickname=nickname or f"cheat-{kind.replace('_', '-')}-{index:03d}")
         out: list[tuple[str, bytes]] = []
 
         def send(moment: datetime) -> None:
@@ -273,7 +273,7 @@ class GameSimulator:
             cheat_at.setdefault(self.rng.randrange(count), []).append((cheat, number))
         for index in range(count):
             for cheat, number in cheat_at.get(index, ()):
-                yield from self._cheat_records(cheat, number)
+                yield from self.cheat_records(cheat, number)
             kind = planned.get(index)
             if kind is None:
                 self.summary.valid += 1

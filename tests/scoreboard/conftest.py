@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from scoreboard.models import ShardLease, ShardMetrics
@@ -65,3 +69,68 @@ def record(sequence: int, session_id: str = "X261127T100000", nickname: str = "a
 
 def now() -> datetime:
     return timezone.now()
+
+
+class GamePortal:
+    """The live portal's game API on a stream and SSM parameter of the test's own, trusting moto's pool."""
+
+    def __init__(self, *, url: str, stream: str) -> None:
+        self.url = url
+        self.stream = stream
+        self._draining = threading.Event()
+        self._drainer: threading.Thread | None = None
+
+    def publish(self) -> None:
+        """Copy the current session to SSM now (the Celery task's work, done in the test's thread)."""
+        from sessions.services import session_publish
+
+        session_publish()
+
+    def drain(self, seconds: float) -> None:
+        call_command("stream_drain", seconds=seconds, stream=self.stream)
+
+    def drain_in_background(self) -> None:
+        """Keep the pipeline draining the stream (as the demo's stream worker) until `drain_stop()`."""
+        self._draining.set()
+
+        def loop() -> None:
+            try:
+                while self._draining.is_set():
+                    self.drain(3.0)
+            finally:
+                connection.close()
+
+        self._drainer = threading.Thread(target=loop, daemon=True)
+        self._drainer.start()
+
+    def drain_stop(self) -> None:
+        self._draining.clear()
+        if self._drainer is not None:
+            self._drainer.join(timeout=30)
+            self._drainer = None
+
+
+@pytest.fixture
+def game_portal(live_server, provisioned, settings) -> Iterator[GamePortal]:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from alienportal.auth.jwks import jwks_cache_clear
+    from alienportal.aws import aws_client
+
+    settings.COGNITO_USER_POOL_ID = provisioned.user_pool_id
+    settings.COGNITO_ISSUER = ""
+    settings.COGNITO_JWKS_URL = ""
+    settings.GAME_API_CLIENT_IDS = [provisioned.game_client_id]
+    settings.API_THROTTLE_RATE = None
+    tag = uuid.uuid4().hex[:10]
+    settings.SSM_SESSION_PARAMETER = f"/test-{tag}/session"
+    stream = f"players-{tag}"
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
+    settings.KINESIS_STREAM_NAME = stream
+    jwks_cache_clear()
+    cache.clear()
+    portal = GamePortal(url=live_server.url, stream=stream)
+    yield portal
+    portal.drain_stop()

@@ -117,4 +117,4 @@ def test_the_command_refuses_without_a_session(provisioned) -> None:  # type: ig
 
     aws_client("ssm").put_parameter(Name=settings.SSM_SESSION_PARAMETER, Value="null", Type="String", Overwrite=True)
     with pytest.raises(CommandError, match="no session is open"):
-        call_command("simulate_game", records=10)
+        call_command("simulate_game", via="stream", records=10)
