@@ -345,8 +345,13 @@ class SimulatedPlayer:
             return
         player = PlayerGame(nickname=self.nickname)
         interval = self.game.status_interval()
+        due = time.monotonic()
         while True:
-            self._sleep(interval * (0.8 + 0.4 * self.rng.random()))
+            # Statuses are due on a schedule, so the time each call takes does not slow the rate;
+            # a player who fell behind (a slow portal) starts afresh instead of sending a burst.
+            step = max(STATUS_INTERVAL_MIN, interval * (0.8 + 0.4 * self.rng.random()))
+            due = max(due + step, time.monotonic() - interval)
+            self._sleep(due - time.monotonic())
             if not self._still_open(session_id):
                 self._cut()
                 return

@@ -196,7 +196,8 @@ def run(stop: threading.Event) -> int:
         )
         manager.add_process(
             "game",
-            f"{PYTHON} manage.py simulate_game --session-id {session_id} --players 30 "
+            f"{PYTHON} manage.py simulate_game --via api --portal-url http://127.0.0.1:{web_port} "
+            f"--wait-for-portal 120 --players 30 "
             f"--rate {os.environ.get('DEMO_RATE', '20')} --duration 86400 --quiet",
             cwd=str(ROOT),
             env=env,
