@@ -55,6 +55,10 @@ class PortalUnreachable(Exception):
     """The game API cannot be reached or answers what no game client can use."""
 
 
+class PortalRefused(PortalUnreachable):
+    """The game API refuses the player's token: a configuration error, not an outage to wait out."""
+
+
 @dataclass
 class PlaySummary:
     """What the simulated players did, as they saw it (what the portal should agree with)."""
@@ -268,10 +272,15 @@ class SimulatedPlayer:
             self._token()
             self.game.count(players=1)
             while not self.game.stopping.is_set() and not self.game.quota_reached():
-                self._one_game()
+                try:
+                    self._one_game()
+                except (PortalRefused, ClientError):
+                    raise
+                except (PortalUnreachable, BotoCoreError) as exc:
+                    self._outage(exc)
         except _Stopped:
             pass
-        except PortalUnreachable as exc:
+        except (PortalUnreachable, ClientError) as exc:
             self.game.fail(exc)
         except Exception as exc:  # a player's crash must not stop the others silently
             logger.exception("simulated_game.player_crashed nickname=%s", self.nickname)
@@ -280,6 +289,15 @@ class SimulatedPlayer:
             self._leave()
             self.api.close()
             self.game.player_left()
+
+    def _outage(self, exc: Exception) -> None:
+        """Wait out a portal or AWS outage: the game in progress is lost, the seat stays held."""
+        logger.warning("simulated_game.outage nickname=%s error=%s", self.nickname, exc)
+        self.game.count(errors=1)
+        if self.playing_in is not None:
+            self.game.game_over(self, cut=True)
+            self.playing_in = None
+        self._sleep(2.0 + 3.0 * self.rng.random())
 
     def _leave(self) -> None:
         """As the game's unload handler: give the seat back if a game is in progress."""
@@ -328,7 +346,7 @@ class SimulatedPlayer:
                 self._sleep(SESSION_POLL_SECONDS)
                 return False
             if status in (401, 403):
-                raise PortalUnreachable(f"the game API refused {self.nickname}'s token ({status}): {payload}")
+                raise PortalRefused(f"the game API refused {self.nickname}'s token ({status}): {payload}")
             self.game.count(errors=1)
             self._sleep(2.0)
             return False
@@ -406,7 +424,7 @@ class SimulatedPlayer:
             return True
         self.game.count(status_refusal=str(payload.get("errorCode") or status))
         if status in (401, 403):
-            raise PortalUnreachable(f"the game API refused {self.nickname}'s status ({status}): {payload}")
+            raise PortalRefused(f"the game API refused {self.nickname}'s status ({status}): {payload}")
         # 422 NoSeat: the seat was released under the game (support, or a late game over): it ends.
         # Anything else (a refused record, throttling, an outage) loses this status, as the game's would.
         return status != 422
