@@ -57,6 +57,10 @@ class SeatInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Each row's caption is the seat's __str__, which names the session: one query, not one a seat.
+        return super().get_queryset(request).select_related("session")
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
