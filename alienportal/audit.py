@@ -32,10 +32,9 @@ def audit_record(
         target_repr = str(target)[:200]
     else:
         target_type, target_id, target_repr = "", target[:100], target[:200]
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return AuditEntry.objects.create(
-        actor=user,
-        actor_name=user.get_username() if user is not None else SYSTEM_ACTOR,
+        actor=actor if _is_person(actor) and getattr(actor, "pk", None) is not None else None,
+        actor_name=audit_actor_name(actor),
         action=action,
         target_type=target_type,
         target_id=target_id,
@@ -43,6 +42,23 @@ def audit_record(
         before=before,
         after=after,
     )
+
+
+def _is_person(actor: Any) -> bool:
+    return actor is not None and bool(getattr(actor, "is_authenticated", False))
+
+
+def audit_actor_name(actor: Any) -> str:
+    """Name `actor` as the log shows it: a user's username, a token caller's name or client, or "system".
+
+    A bearer-token caller (alienportal.auth.authentication.TokenCaller) is no database user, so
+    the entry keeps only its name, marked as a token's, and no foreign key.
+    """
+    if not _is_person(actor):
+        return SYSTEM_ACTOR
+    if getattr(actor, "pk", None) is not None:
+        return str(actor.get_username())[:150]
+    return f"{actor.get_username() or actor} (token)"[:150]
 
 
 def audit_entries_of(*, targets: Iterable[tuple[str, Sequence[str]]]) -> QuerySet[AuditEntry]:

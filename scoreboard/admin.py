@@ -88,7 +88,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     @admin.action(description="Replay the selected dead letters", permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         pks = list(queryset.filter(replayed_at__isnull=True).values_list("pk", flat=True))
-        summary = dead_letters_replay(pks=pks, limit=max(1, len(pks)))
+        summary = dead_letters_replay(actor=request.user, pks=pks, limit=max(1, len(pks)))
         still = ", ".join(f"{reason}: {count}" for reason, count in sorted(summary.reasons.items()))
         level = messages.SUCCESS if not summary.still_dead else messages.WARNING
         self.message_user(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from alienportal.audit import audit_record
+from alienportal.audit import audit_actor_name, audit_record
 from alienportal.errors import NotFound, Refused
 from scoreboard.models import DeadLetter, Standing
 from scoreboard.ranking import ranking_visibility_set
@@ -46,8 +46,13 @@ class ReplaySummary:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+# The audit entry lists the examined letters up to this many (a replay may examine 10,000).
+AUDIT_LISTED_LETTERS = 100
+
+
 def dead_letters_replay(
     *,
+    actor: Any,
     session_ids: Iterable[str] | None = None,
     reasons: Iterable[str] | None = None,
     pks: Iterable[int] | None = None,
@@ -56,16 +61,25 @@ def dead_letters_replay(
     """Route unreplayed dead letters again (e.g. once their session exists) and persist those that now pass.
 
     A replayed record keeps its original shard and sequence number, so replaying twice, or a
-    record that also reached the stream twice, is still counted once per record.
+    record that also reached the stream twice, is still counted once per record. Audited
+    (`dead_letters.replay`: who, which selection, how many replayed and still dead), whichever
+    interface asked: the admin action, the reports API, a support ticket or the command.
     """
     summary = ReplaySummary()
     query = Q(replayed_at__isnull=True)
+    selection: dict[str, Any] = {"limit": limit}
     if session_ids is not None:
-        query &= Q(session_id__in=list(session_ids))
+        session_ids = list(session_ids)
+        query &= Q(session_id__in=session_ids)
+        selection["session_ids"] = session_ids
     if reasons is not None:
-        query &= Q(reason__in=list(reasons))
+        reasons = list(reasons)
+        query &= Q(reason__in=reasons)
+        selection["reasons"] = reasons
     if pks is not None:  # the letters a manager picked in the admin
-        query &= Q(pk__in=list(pks))
+        pks = list(pks)
+        query &= Q(pk__in=pks)
+        selection["picked"] = len(pks)
     with transaction.atomic():
         letters = list(DeadLetter.objects.select_for_update(skip_locked=True).filter(query).order_by("pk")[:limit])
         summary.examined = len(letters)
@@ -96,6 +110,27 @@ def dead_letters_replay(
         DeadLetter.objects.filter(pk__in=replayed).update(replayed_at=now)
         summary.replayed = len(replayed)
         summary.still_dead = summary.examined - summary.replayed
+        audit_record(
+            actor=actor,
+            action="dead_letters.replay",
+            target=f"{summary.examined} dead letters: {summary.replayed} replayed, {summary.still_dead} still dead",
+            before=None,
+            after={
+                **selection,
+                "examined": summary.examined,
+                "replayed": summary.replayed,
+                "still_dead": summary.still_dead,
+                "still_dead_reasons": dict(sorted(summary.reasons.items())),
+                "dead_letters": [letter.pk for letter in letters[:AUDIT_LISTED_LETTERS]],
+            },
+        )
+    logger.info(
+        "dead_letters_replay actor=%s examined=%s replayed=%s still_dead=%s",
+        audit_actor_name(actor),
+        summary.examined,
+        summary.replayed,
+        summary.still_dead,
+    )
     return summary
 
 

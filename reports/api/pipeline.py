@@ -286,7 +286,7 @@ class DeadLetterReplayApi(ReportsApi):
         operation_id="dead_letters_replay",
         description="Replay waiting dead letters (managers only: a Managers sign-in or a Managers token; the "
         "reports/read scope is not enough). A replayed record keeps its shard and sequence number, so it "
-        "counts once however often it is replayed.",
+        "counts once however often it is replayed. Each replay is in the audit log (who, which letters, how many).",
         request=ReplayInput,
         responses={200: ReplayOutput, **error_responses(400)},
     )
@@ -296,6 +296,7 @@ class DeadLetterReplayApi(ReportsApi):
         serializer.is_valid(raise_exception=True)
         given = serializer.validated_data
         summary = dead_letters_replay(
+            actor=request.user,
             session_ids=[given["session_id"]] if "session_id" in given else None,
             reasons=[given["reason"]] if "reason" in given else None,
             limit=given["limit"],

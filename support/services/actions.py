@@ -105,7 +105,7 @@ def ticket_dead_letters_replay(*, actor: Any, ticket: Ticket, reason: str) -> tu
     pending = [letter.pk for letter in player_dead_letters(nickname=ticket.nickname) if letter.replayed_at is None]
     if not pending:
         raise Refused(f"No dead letter of {ticket.nickname} waits for a replay.", code="NothingToReplay")
-    summary = dead_letters_replay(pks=pending)
+    summary = dead_letters_replay(actor=actor, pks=pending)
     still = ", ".join(f"{name}: {count}" for name, count in sorted(summary.reasons.items()))
     _record(
         actor=actor,

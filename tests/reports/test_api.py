@@ -7,13 +7,17 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils.http import http_date
 
+from alienportal.models import AuditEntry
 from reports.api.exports import csv_cell
 from reports.api.serializers import LEADERBOARD_COLUMNS, RANKED_COLUMNS, SESSION_COLUMNS
+from scoreboard.models import DeadLetter
 from scoreboard.selectors.history import leaderboard_window
 from sessions.models import GameType
-from tests.reports.conftest import BASE_TIME, body
+from tests.alienportal.auth.conftest import claims_for
+from tests.reports.conftest import BASE_TIME, MANAGER, SUPPORT, body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -256,3 +260,56 @@ def test_pipeline_figures_and_dead_letters_for_monitoring(rest, three) -> None: 
     ]
     exported = _csv(rest.get("/api/v1/dead-letters/export.csv?replayed=false"))
     assert [row[3] for row in exported[1:]] == ["invalid_json", "unknown_session"]
+
+
+def _replay_entries() -> list[tuple[str, str, str, dict]]:  # type: ignore[type-arg]
+    return [
+        (entry.actor_name, entry.action, entry.target_repr, entry.after)
+        for entry in AuditEntry.objects.filter(action="dead_letters.replay").order_by("id")
+    ]
+
+
+def test_a_replay_through_the_api_is_in_the_audit_log_like_one_from_the_admin(callers, played, test_key) -> None:  # type: ignore[no-untyped-def]
+    late = b'{"SessionId": "X261127T110000", "Nickname": "ann", "Score": 5, "Lives": 1, "Shots": 1, "Level": 1, "Timestamp": "2026-11-27T10:00:00.000Z"}'  # noqa: E501
+    played.raw(late)
+    played.raw(b"{broken")
+    played.session("X261127T110000")
+    refused = callers(SUPPORT).post("/api/v1/dead-letters/replay/", {}, content_type="application/json")
+    assert refused.status_code == 403
+    assert _replay_entries() == []
+
+    answer = callers(MANAGER).post("/api/v1/dead-letters/replay/", {}, content_type="application/json")
+
+    assert body(answer) == {"examined": 2, "replayed": 1, "still_dead": 1, "reasons": {"invalid_json": 1}}
+    letters = list(DeadLetter.objects.order_by("pk").values_list("pk", flat=True))
+    assert _replay_entries() == [
+        (
+            MANAGER,
+            "dead_letters.replay",
+            "2 dead letters: 1 replayed, 1 still dead",
+            {
+                "limit": 10_000,
+                "examined": 2,
+                "replayed": 1,
+                "still_dead": 1,
+                "still_dead_reasons": {"invalid_json": 1},
+                "dead_letters": letters,
+            },
+        )
+    ]
+    # A manager's token (the reports client, a person's access token) is named, not "system".
+    token = test_key.sign(claims_for(**{"cognito:username": "mia", "cognito:groups": ["Managers"]}))
+    again = Client().post(
+        "/api/v1/dead-letters/replay/",
+        {"reason": "invalid_json", "limit": 5},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert body(again)["examined"] == 1
+    by_token = _replay_entries()[1]
+    assert by_token[:3] == ("mia (token)", "dead_letters.replay", "1 dead letters: 0 replayed, 1 still dead")
+    assert (by_token[3]["reasons"], by_token[3]["limit"]) == (["invalid_json"], 5)
+    # The manager reads both in the audit log, as the admin's own replays.
+    log = callers(MANAGER).get("/admin/alienportal/auditentry/?action=dead_letters.replay").content.decode()
+    assert log.count("dead_letters.replay</td>") == 2
+    assert "mia (token)" in log

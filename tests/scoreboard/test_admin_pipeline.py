@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from alienportal.access import Role
+from alienportal.models import AuditEntry
 from scoreboard.archive.models import ReconciliationRun
 from scoreboard.models import DeadLetter, ShardLease, Standing, WorkerHeartbeat
 from scoreboard.stream.persist import batch_persist
@@ -71,6 +72,17 @@ def test_a_manager_replays_selected_dead_letters_once_their_session_exists(manag
     assert Standing.objects.get(session__session_id="XLATE", nickname="ann").score == 42
     letter.refresh_from_db()
     assert letter.replayed_at is not None
+    entry = AuditEntry.objects.get(action="dead_letters.replay")
+    assert (entry.actor, entry.target_repr) == (manager, "1 dead letters: 1 replayed, 0 still dead")
+    assert entry.after == {
+        "limit": 1,
+        "picked": 1,
+        "examined": 1,
+        "replayed": 1,
+        "still_dead": 0,
+        "still_dead_reasons": {},
+        "dead_letters": [letter.pk],
+    }
 
 
 def test_support_sees_no_replay_action_and_cannot_post_one(support: User, fence) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +96,7 @@ def test_support_sees_no_replay_action_and_cannot_post_one(support: User, fence)
     letter.refresh_from_db()
     assert letter.replayed_at is None
     assert not Standing.objects.filter(nickname="ann").exists()
+    assert not AuditEntry.objects.filter(action="dead_letters.replay").exists()
 
 
 def test_leases_and_heartbeats_are_read_only_pages(manager: User, support: User) -> None:

@@ -339,7 +339,7 @@ def test_a_replayed_future_snapshot_is_still_a_dead_letter(held_fence) -> None:
         records=[StreamRecord(1, _snapshot("ann", timestamp="9999-01-01T00:00:00.000Z"), arrival)],
     )
 
-    summary = dead_letters_replay()
+    summary = dead_letters_replay(actor=None)
 
     assert (summary.replayed, summary.reasons) == (0, {"future_timestamp": 1})
     assert not Standing.objects.exists()
@@ -372,7 +372,7 @@ def test_a_truncated_dead_letter_whose_prefix_is_a_valid_snapshot_is_never_repla
     valid = _snapshot("ann", timestamp=_now_stamp(), score=7)
     batch_persist(fence=held_fence, records=[StreamRecord(1, valid + b" " * 5000)])
 
-    summary = dead_letters_replay()
+    summary = dead_letters_replay(actor=None)
 
     assert (summary.replayed, summary.still_dead, summary.reasons) == (0, 1, {"too_large": 1})
     assert not Standing.objects.exists()

@@ -154,8 +154,8 @@ def test_dead_letters_of_a_session_created_later_are_replayed_once(make_session,
     assert DeadLetter.objects.count() == 2  # both sessions unknown
 
     session = make_session(session_id="X261127T120000")
-    summary = dead_letters_replay(session_ids=["X261127T120000"])
-    again = dead_letters_replay(session_ids=["X261127T120000"])
+    summary = dead_letters_replay(actor=None, session_ids=["X261127T120000"])
+    again = dead_letters_replay(actor=None, session_ids=["X261127T120000"])
 
     assert (summary.examined, summary.replayed, again.examined) == (1, 1, 0)
     assert [(row.nickname, row.score) for row in ranking_top(session=session, limit=5)] == [("ann", 70)]

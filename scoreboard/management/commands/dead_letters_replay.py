@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=10_000)
 
     def handle(self, *args: Any, sessions: list[str] | None, reasons: list[str] | None, limit: int, **options: Any):
-        summary = dead_letters_replay(session_ids=sessions, reasons=reasons, limit=limit)
+        # Run from a shell: the log names no person, "system".
+        summary = dead_letters_replay(actor=None, session_ids=sessions, reasons=reasons, limit=limit)
         self.stdout.write(
             f"examined={summary.examined} replayed={summary.replayed} still_dead={summary.still_dead}"
             f" reasons={summary.reasons}"
