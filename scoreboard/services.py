@@ -1,4 +1,4 @@
-"""Writes of the scoreboard outside the drain loop: dead-letter replay."""
+"""Writes of the scoreboard outside the drain loop: dead-letter replay and expiry, heartbeat pruning."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alienportal.audit import audit_actor_name, audit_record
 from alienportal.errors import NotFound, Refused
-from scoreboard.models import DeadLetter, Standing
+from scoreboard.models import DeadLetter, Standing, WorkerHeartbeat
 from scoreboard.ranking import ranking_visibility_set
 from scoreboard.stream.persist import BatchOutcome, batch_rows_write
 from scoreboard.stream.publish import live_publish, ranking_after_commit
@@ -36,6 +36,19 @@ def dead_letters_expire(*, older_than: datetime, chunk: int = 5_000) -> int:
             return deleted
         count, _ = DeadLetter.objects.filter(pk__in=pks).delete()
         deleted += count
+
+
+def worker_heartbeats_prune(*, older_than: datetime) -> int:
+    """Delete the heartbeats last beaten before `older_than`; return how many.
+
+    Each drain call beats under a name of its own, so a drained shard leaves a row per call
+    (STREAM_DRAIN_SECONDS): without pruning the table grows by ~1,440 rows a day per shard. A
+    live worker's row is beaten every few seconds, so only finished calls fall out of the window;
+    PostgreSQL re-checks `beat_at` on a row a worker updates during the delete, so a beat that
+    lands meanwhile keeps its row.
+    """
+    deleted, _ = WorkerHeartbeat.objects.filter(beat_at__lt=older_than).delete()
+    return deleted
 
 
 @dataclass

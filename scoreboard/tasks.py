@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from alienportal.aws import aws_client
-from scoreboard.services import dead_letters_expire
+from scoreboard.selectors.health import RETIRED_AFTER
+from scoreboard.services import dead_letters_expire, worker_heartbeats_prune
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.samples import pipeline_sample_take
@@ -51,3 +52,11 @@ def dead_letters_expire_task() -> int:
     """Delete dead letters older than DEAD_LETTER_RETENTION_DAYS (beat, hourly)."""
     older_than = timezone.now() - timedelta(days=settings.DEAD_LETTER_RETENTION_DAYS)
     return dead_letters_expire(older_than=older_than)
+
+
+@shared_task(ignore_result=True)
+def worker_heartbeats_prune_task() -> int:
+    """Delete heartbeats older than WORKER_HEARTBEAT_RETENTION_HOURS (beat, hourly)."""
+    # Never inside the window the health page reads (a shard with no recent beat looks unattended).
+    keep = max(timedelta(hours=settings.WORKER_HEARTBEAT_RETENTION_HOURS), RETIRED_AFTER)
+    return worker_heartbeats_prune(older_than=timezone.now() - keep)

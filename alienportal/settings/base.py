@@ -299,6 +299,10 @@ STREAM_CLOCK_SKEW_SECONDS = env.float("STREAM_CLOCK_SKEW_SECONDS", default=300.0
 STREAM_CLOSING_GRACE_SECONDS = env.float("STREAM_CLOSING_GRACE_SECONDS", default=60.0)
 # Dead letters older than this are deleted by the beat task scoreboard.tasks.dead_letters_expire_task.
 DEAD_LETTER_RETENTION_DAYS = env.int("DEAD_LETTER_RETENTION_DAYS", default=30)
+# Each drain call beats under its own name, a row per shard every STREAM_DRAIN_SECONDS; the beat
+# task scoreboard.tasks.worker_heartbeats_prune_task deletes those older than this. The admin's
+# heartbeat page keeps a day for looking back; the health page reads only the last 10 minutes.
+WORKER_HEARTBEAT_RETENTION_HOURS = env.float("WORKER_HEARTBEAT_RETENTION_HOURS", default=24.0)
 
 # --- Reports ------------------------------------------------------------------------------
 # Per-shard counters are sampled this often; throughput is read over PIPELINE_THROUGHPUT_SECONDS.
@@ -386,6 +390,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "scoreboard-dead-letters-expire": {
         "task": "scoreboard.tasks.dead_letters_expire_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "scoreboard-worker-heartbeats-prune": {
+        "task": "scoreboard.tasks.worker_heartbeats_prune_task",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },

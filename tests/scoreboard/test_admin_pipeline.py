@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,6 +13,8 @@ from alienportal.access import Role
 from alienportal.models import AuditEntry
 from scoreboard.archive.models import ReconciliationRun
 from scoreboard.models import DeadLetter, ShardLease, Standing, WorkerHeartbeat
+from scoreboard.selectors.health import pipeline_health
+from scoreboard.stream.leases import heartbeat_beat
 from scoreboard.stream.persist import batch_persist
 from sessions.models import GameSession
 from tests.conftest import portal_client
@@ -113,6 +116,34 @@ def test_leases_and_heartbeats_are_read_only_pages(manager: User, support: User)
     lease.refresh_from_db()
     assert lease.owner == "host:1:abc"
     assert json.dumps(lease.parent_shard_ids) == "[]"
+
+
+def test_heartbeats_of_finished_drain_calls_are_pruned_by_the_beat_task_after_the_keep_window(
+    manager: User, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from alienportal.celery import app
+    from scoreboard.tasks import worker_heartbeats_prune_task
+
+    settings.WORKER_HEARTBEAT_RETENTION_HOURS = 24
+    now = timezone.now()
+    for worker, hours_ago in [("call:old", 25), ("call:older", 24 * 40), ("call:yesterday", 23), ("call:now", 0)]:
+        at = now - timedelta(hours=hours_ago)
+        WorkerHeartbeat.objects.create(worker=worker, shard_id="shardId-000000000000", beat_at=at, started_at=at)
+    heartbeat_beat(worker="call:live", shard_id="shardId-000000000001")  # as the drain beats
+
+    assert worker_heartbeats_prune_task() == 2
+
+    assert set(WorkerHeartbeat.objects.values_list("worker", flat=True)) == {"call:yesterday", "call:now", "call:live"}
+    page = portal_client(manager).get("/admin/scoreboard/workerheartbeat/").content.decode()
+    assert "call:old<" not in page
+    assert "call:yesterday" in page
+    # A keep window shorter than what the health page reads never empties it.
+    settings.WORKER_HEARTBEAT_RETENTION_HOURS = 0
+    assert worker_heartbeats_prune_task() == 1  # only the 23-hour-old one
+    assert sorted(worker.worker.worker for worker in pipeline_health().workers) == ["call:live", "call:now"]
+    entry = settings.CELERY_BEAT_SCHEDULE["scoreboard-worker-heartbeats-prune"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
 
 
 def test_reconciliations_are_read_only_for_who_sees_health_and_hidden_from_players(
