@@ -195,6 +195,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several fields carry a health state (green / amber / red / unknown): one schema component.
+    "ENUM_NAME_OVERRIDES": {"HealthStateEnum": "reports.api.pipeline.HEALTH_CHOICES"},
 }
 
 LOGGING = {

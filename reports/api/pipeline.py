@@ -82,6 +82,9 @@ class PipelineShardExportApi(ReportsApi):
         return csv_response(filename="shards.csv", header=SHARD_COLUMNS, rows=rows)
 
 
+HEALTH_CHOICES = [state.value for state in HealthState]
+
+
 class ArchiveShardOutput(serializers.Serializer):
     shard_id = serializers.CharField()
     owner = serializers.CharField(help_text="The archive consumer's lease holder; empty when free.")
@@ -96,6 +99,14 @@ class ArchiveShardOutput(serializers.Serializer):
     last_error = serializers.CharField(help_text="The error of the failing upload; empty once one succeeds.")
     lag_seconds = serializers.FloatField(
         allow_null=True, help_text="Age of the oldest record read but not yet in S3, else the read lag."
+    )
+    lag_health = serializers.ChoiceField(
+        choices=HEALTH_CHOICES,
+        help_text="lag_seconds against HEALTH_THRESHOLDS['archive_lag_s'] (unknown: not measured yet; a finished "
+        "shard, or the archive off, is green).",
+    )
+    health = serializers.ChoiceField(
+        choices=HEALTH_CHOICES, help_text="This shard's state: its lag_health, at least amber while its uploads fail."
     )
 
 
@@ -114,8 +125,9 @@ class ArchiveOutput(serializers.Serializer):
     as_of = serializers.DateTimeField()
     enabled = serializers.BooleanField(help_text="False: the portal does not archive (a Firehose does).")
     health = serializers.ChoiceField(
-        choices=[state.value for state in HealthState],
-        help_text="Against HEALTH_THRESHOLDS: green, amber, red, unknown.",
+        choices=HEALTH_CHOICES,
+        help_text="Against HEALTH_THRESHOLDS: green, amber, red, unknown (the worst shard, failing uploads, "
+        "reconciliations).",
     )
     stream_name = serializers.CharField()
     bucket = serializers.CharField()
@@ -148,8 +160,13 @@ class PipelineArchiveApi(ReportsApi):
             "last_upload_at": status.last_upload_at,
             "lag_seconds": status.lag_seconds,
             "shards": [
-                {**asdict(shard), "checkpoint": None if shard.checkpoint is None else str(shard.checkpoint)}
-                for shard in status.shards
+                {
+                    **asdict(judged.shard),
+                    "checkpoint": None if judged.shard.checkpoint is None else str(judged.shard.checkpoint),
+                    "lag_health": judged.lag.value,
+                    "health": judged.state.value,
+                }
+                for judged in archive.shards
             ],
             "reconciliations": archive.reconciliations,
         }

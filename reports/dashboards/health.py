@@ -21,7 +21,6 @@ from scoreboard.selectors.health import (
     ArchiveState,
     HealthState,
     PipelineHealth,
-    health_state,
     pipeline_health,
 )
 
@@ -217,19 +216,19 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
     archive_rows = [
         html.Tr(
             [
-                html.Td(shard.shard_id),
-                _cell(_seconds(shard.lag_seconds), health_state(shard.lag_seconds, threshold="archive_lag_s")),
-                html.Td(_when(shard.last_upload_at, now)),
-                html.Td(f"{shard.objects_uploaded:,}"),
-                html.Td(f"{shard.records_archived:,}"),
-                _cell(f"{shard.upload_failures:,}", HealthState.AMBER if shard.last_error else None),
-                html.Td(shard.last_error or "—"),
-                html.Td(shard.owner or "free"),
+                html.Td(judged.shard.shard_id),
+                _cell(_seconds(judged.shard.lag_seconds), judged.lag),
+                html.Td(_when(judged.shard.last_upload_at, now)),
+                html.Td(f"{judged.shard.objects_uploaded:,}"),
+                html.Td(f"{judged.shard.records_archived:,}"),
+                _cell(f"{judged.shard.upload_failures:,}", HealthState.AMBER if judged.failing else None),
+                html.Td(judged.shard.last_error or "—"),
+                html.Td(judged.shard.owner or "free"),
             ],
-            className="archive-shard",
+            className=f"archive-shard state-row-{judged.state.value}",
         )
-        for shard in archive.status.shards
-        if not shard.finished
+        for judged in archive.shards
+        if not judged.shard.finished
     ]
     reconciliation_lines = [
         html.Li(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from scoreboard.archive.models import ReconciliationRun
-from scoreboard.archive.selectors import ArchiveStatus, archive_status
+from scoreboard.archive.selectors import ArchiveShardStatus, ArchiveStatus, archive_status
 from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics
 from scoreboard.selectors import WorkerHealth, pipeline_workers
 from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
@@ -100,6 +100,16 @@ class PublicationState:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveShardHealth:
+    """One shard of the raw archive, judged: its lag against HEALTH_THRESHOLDS['archive_lag_s']."""
+
+    shard: ArchiveShardStatus
+    lag: HealthState
+    failing: bool  # its last upload failed and none succeeded since
+    state: HealthState
+
+
+@dataclass(frozen=True, slots=True)
 class ArchiveState:
     """The raw archive on the health page: its lag and last upload, and the latest reconciliations."""
 
@@ -109,6 +119,7 @@ class ArchiveState:
     reconciliations: list[ReconciliationRun]
     reconciliation: HealthState
     state: HealthState
+    shards: list[ArchiveShardHealth]  # in shard order, finished shards included
 
 
 @dataclass(frozen=True)
@@ -255,9 +266,21 @@ def pipeline_records_total(*, stream_name: str | None = None) -> tuple[int, int]
 RECONCILIATIONS_SHOWN = 3
 
 
+def _archive_shard_health(shard: ArchiveShardStatus, *, enabled: bool) -> ArchiveShardHealth:
+    if shard.finished or not enabled:
+        # A shard read to its end (after resharding) has nothing left to archive; with the
+        # archive off, a real Firehose archives the stream and nothing of ours is judged.
+        done = HealthState.GREEN
+        return ArchiveShardHealth(shard, done, False, done)
+    lag = health_state(shard.lag_seconds, threshold="archive_lag_s")
+    failing = bool(shard.last_error)
+    return ArchiveShardHealth(shard, lag, failing, health_worst([lag, HealthState.AMBER]) if failing else lag)
+
+
 def pipeline_archive_state() -> ArchiveState:
     """Return the raw archive's lag, last upload and latest reconciliations, each judged against the thresholds."""
     status = archive_status()
+    shards = [_archive_shard_health(shard, enabled=status.enabled) for shard in status.shards]
     recent = list(ReconciliationRun.objects.select_related("session")[:RECONCILIATIONS_SHOWN])
     if not status.enabled:
         # A real Firehose archives the stream (ARCHIVE_CONSUMER_ENABLED=false): nothing of ours to judge.
@@ -270,11 +293,11 @@ def pipeline_archive_state() -> ArchiveState:
             # stream without it (records would outlive Kinesis' retention unarchived).
             draining = ShardLease.objects.filter(stream_name=status.stream_name, consumer=LeaseConsumer.DRAIN).exists()
             lag = HealthState.AMBER if draining else HealthState.GREEN
-        failing = any(shard.last_error for shard in status.shards)
+        failing = any(shard.failing for shard in shards)
     # The latest check of each session decides: a difference found and not yet checked again is red.
     latest: dict[int, ReconciliationRun] = {}
     for run in recent:
         latest.setdefault(run.session_id, run)
     reconciliation = HealthState.RED if any(not run.ok for run in latest.values()) else HealthState.GREEN
     state = health_worst([lag, HealthState.AMBER if failing else HealthState.GREEN, reconciliation])
-    return ArchiveState(status, lag, failing, recent, reconciliation, state)
+    return ArchiveState(status, lag, failing, recent, reconciliation, state, shards)

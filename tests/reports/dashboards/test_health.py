@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from scoreboard.archive.models import ArchiveShardState
-from scoreboard.models import ShardLease
+from scoreboard.models import LeaseConsumer, ShardLease
 from scoreboard.selectors.health import HealthState, pipeline_health
 from tests.conftest import portal_client
 from tests.reports.dashboards.conftest import dash_update
@@ -96,3 +97,60 @@ def test_a_drain_without_its_archive_is_amber_and_a_failing_upload_too() -> None
     ArchiveShardState.objects.update(last_error="S3 unavailable", upload_failures=3)
     archive = pipeline_health().archive
     assert (archive.lag, archive.failing, archive.state) == (HealthState.GREEN, True, HealthState.AMBER)
+
+
+def _components(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every component's props in a Dash layout as JSON, depth first."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _components(item)
+    elif isinstance(tree, dict) and "props" in tree:
+        yield tree["props"]
+        yield from _components(tree["props"].get("children"))
+
+
+def test_each_archive_shard_is_judged_in_the_selector_and_shown_so_by_the_page_and_the_api(manager: Any) -> None:
+    shard_inject("shardId-000000000000", archive_lag_s=30)
+    shard_inject("shardId-000000000001", archive_lag_s=450)
+    shard_inject("shardId-000000000002", archive_lag_s=1_000)
+    shard_inject("shardId-000000000003", archive_lag_s=10)
+    ArchiveShardState.objects.filter(lease__shard_id="shardId-000000000003").update(
+        last_error="S3 unavailable", upload_failures=2
+    )
+    finished = shard_inject("shardId-000000000004", archive_lag_s=5_000)
+    ShardLease.objects.filter(shard_id=finished.shard_id, consumer=LeaseConsumer.ARCHIVE).update(finished=True)
+
+    archive = pipeline_health().archive
+
+    judged = [(shard.shard.shard_id[-1], shard.lag, shard.failing, shard.state) for shard in archive.shards]
+    assert judged == [
+        ("0", HealthState.GREEN, False, HealthState.GREEN),
+        ("1", HealthState.AMBER, False, HealthState.AMBER),
+        ("2", HealthState.RED, False, HealthState.RED),
+        ("3", HealthState.GREEN, True, HealthState.AMBER),
+        ("4", HealthState.GREEN, False, HealthState.GREEN),  # read to its end: nothing left to archive
+    ]
+    assert (archive.lag, archive.state) == (HealthState.RED, HealthState.RED)
+
+    client = portal_client(manager)
+    body = dash_update(client, "ops_health", health_body()).json()["response"]["health-body"]["children"]
+    rows = [
+        (cells[0]["props"]["children"], cells[1]["props"]["className"], row["className"])
+        for row in _components(body)
+        if row.get("className", "").startswith("archive-shard")
+        for cells in [row["children"]]
+    ]
+    assert rows == [  # shard, the lag cell's state, the row's (a finished shard is not listed)
+        ("shardId-000000000000", "state-green", "archive-shard state-row-green"),
+        ("shardId-000000000001", "state-amber", "archive-shard state-row-amber"),
+        ("shardId-000000000002", "state-red", "archive-shard state-row-red"),
+        ("shardId-000000000003", "state-green", "archive-shard state-row-amber"),
+    ]
+    shards = client.get("/api/v1/pipeline/archive/").json()["shards"]
+    assert [(s["shard_id"][-1], s["lag_health"], s["health"]) for s in shards] == [
+        ("0", "green", "green"),
+        ("1", "amber", "amber"),
+        ("2", "red", "red"),
+        ("3", "green", "amber"),
+        ("4", "green", "green"),
+    ]
