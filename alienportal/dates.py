@@ -57,12 +57,21 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def when_text(value: datetime) -> tuple[str, str]:
+    """Return `value` in the viewer's zone and the portal's format, and as ISO 8601 in UTC."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT"), iso_utc(value)
+
+
+def viewer_zone_abbreviation(value: datetime) -> str:
+    """Return the viewer's zone as the portal's format names it at `value` ("UTC", "CET", "JST")."""
+    return formats.date_format(timezone.localtime(value), "T")
+
+
 def when_html(value: datetime | None, *, empty: str = "—") -> SafeString:
     """Return `<time>` showing `value` in the viewer's zone and human format, ISO 8601 (UTC) on hover."""
     if value is None:
         return format_html("{}", empty)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    iso = iso_utc(value)
-    human = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    human, iso = when_text(value)
     return format_html('<time datetime="{}" title="{}">{}</time>', iso, iso, human)

@@ -16,6 +16,8 @@ from dash.dependencies import Input, Output
 from django.conf import settings
 from django_plotly_dash import DjangoDash
 
+from alienportal.dates import viewer_zone_abbreviation
+from reports.dashboards.moments import age, wall_clock
 from scoreboard.selectors.health import (
     DEAD_LETTER_WINDOW_MINUTES,
     ArchiveState,
@@ -49,13 +51,6 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} s"
 
 
-def _when(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "—"
-    delta = (moment - now).total_seconds()
-    return f"in {delta:,.0f} s" if delta >= 0 else f"{-delta:,.0f} s ago"
-
-
 def _archive_lag(archive: ArchiveState) -> str:
     if not archive.status.enabled:
         return "off"
@@ -66,7 +61,7 @@ def dead_letter_figure(health: PipelineHealth) -> dict[str, Any]:
     """Stacked bars: dead letters in each of the last minutes (zeros included), one colour per reason."""
     last = health.at.replace(second=0, microsecond=0)
     minutes = [last - timedelta(minutes=back) for back in range(DEAD_LETTER_WINDOW_MINUTES - 1, -1, -1)]
-    labels = [minute.strftime("%H:%M") for minute in minutes]
+    labels = [f"{wall_clock(minute):%H:%M}" for minute in minutes]  # the viewer's zone, named on the axis
     counts: dict[tuple[str, datetime], int] = {(row.reason, row.minute): row.count for row in health.dead_letters}
     reasons = sorted({row.reason for row in health.dead_letters})
     figure = go.Figure(
@@ -78,7 +73,12 @@ def dead_letter_figure(health: PipelineHealth) -> dict[str, Any]:
         height=260,
         margin={"l": 40, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h"},
-        xaxis={"title": "minute (UTC)", "type": "category", "categoryorder": "array", "categoryarray": labels},
+        xaxis={
+            "title": f"minute ({viewer_zone_abbreviation(health.at)})",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+        },
         showlegend=True,
         yaxis={"title": "dead letters", "rangemode": "tozero"},
         plot_bgcolor="#fff",
@@ -190,7 +190,7 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
                 html.Td(f"{state.shard.records_processed:,}"),
                 _cell(_seconds(state.checkpoint_age_s), state.checkpoint),
                 _cell(state.shard.owner or "free", state.lease),
-                _cell(_when(state.shard.lease_expires_at, now), state.lease),
+                _cell(age(state.shard.lease_expires_at, now=now), state.lease),
                 _cell(_seconds(state.heartbeat_age_s), state.heartbeat),
                 html.Td("finished" if state.shard.finished else "open"),
             ],
@@ -205,7 +205,7 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
                 html.Td(state.worker.worker),
                 html.Td(state.worker.shard_id),
                 _cell(_seconds(state.age_s), state.state),
-                html.Td(_when(state.worker.started_at, now)),
+                html.Td(age(state.worker.started_at, now=now)),
             ],
             className="worker",
         )
@@ -218,7 +218,7 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
             [
                 html.Td(judged.shard.shard_id),
                 _cell(_seconds(judged.shard.lag_seconds), judged.lag),
-                html.Td(_when(judged.shard.last_upload_at, now)),
+                html.Td(age(judged.shard.last_upload_at, now=now)),
                 html.Td(f"{judged.shard.objects_uploaded:,}"),
                 html.Td(f"{judged.shard.records_archived:,}"),
                 _cell(f"{judged.shard.upload_failures:,}", HealthState.AMBER if judged.failing else None),
@@ -234,7 +234,9 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
         html.Li(
             [
                 _badge(HealthState.GREEN if run.ok else HealthState.RED),
-                f" {run.session.session_id}, {_when(run.checked_at, now)}: ",
+                f" {run.session.session_id}, ",
+                age(run.checked_at, now=now),
+                ": ",
                 f"Redis, PostgreSQL and the archive agree ({run.players:,} players, {run.archive_records:,} records)"
                 if run.ok
                 else f"{run.differences:,} difference(s); first: {run.first_difference}",
@@ -272,10 +274,15 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
         html.P(
             [
                 _badge(archive.state),
-                f" bucket {archive.status.bucket}; last upload {_when(archive.status.last_upload_at, now)}; "
-                f"behind by {_archive_lag(archive)}"
-                if archive.status.enabled
-                else " off (ARCHIVE_CONSUMER_ENABLED=false): a Firehose archives the stream",
+                *(
+                    [
+                        f" bucket {archive.status.bucket}; last upload ",
+                        age(archive.status.last_upload_at, now=now),
+                        f"; behind by {_archive_lag(archive)}",
+                    ]
+                    if archive.status.enabled
+                    else [" off (ARCHIVE_CONSUMER_ENABLED=false): a Firehose archives the stream"]
+                ),
             ],
             id="archive-detail",
         ),
@@ -294,9 +301,11 @@ def health_refresh(_tick: int | None) -> tuple[Any, ...]:
         html.P(
             [
                 _badge(publication.state),
-                f" published {_when(publication.published_at, now)}; "
-                f"last attempt {_when(publication.last_attempt_at, now)}; "
-                f"failed attempts {publication.failed_attempts}",
+                " published ",
+                age(publication.published_at, now=now),
+                "; last attempt ",
+                age(publication.last_attempt_at, now=now),
+                f"; failed attempts {publication.failed_attempts}",
                 f"; last error: {publication.last_error}" if publication.pending and publication.last_error else "",
             ],
             id="ssm-detail",

@@ -7,7 +7,7 @@ callbacks only parse the filters and shape tables and charts.
 from __future__ import annotations
 
 import warnings
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -16,6 +16,8 @@ from dash.dependencies import Input, Output, State
 from django.utils import timezone
 from django_plotly_dash import DjangoDash
 
+from alienportal.dates import viewer_zone_abbreviation
+from reports.dashboards.moments import wall_clock, when
 from scoreboard.selectors.events import player_score_timeline
 from scoreboard.selectors.history import (
     LeaderboardEntry,
@@ -44,7 +46,12 @@ def _text(value: Any) -> str:
 
 
 def parse_range(start: Any, end: Any) -> tuple[datetime | None, datetime | None, str]:
-    """Return [from, to) for the dates given (`to` is the day after the end date) and a problem, if any."""
+    """Return [from, to) for the dates given (`to` is the day after the end date) and a problem, if any.
+
+    Days are the viewer's (the zone the tables show opening times in), so a session shown as
+    opened on the 27th is in a range that starts on the 27th.
+    """
+    zone = timezone.get_current_timezone()
     bounds: list[datetime | None] = []
     for label, value, shift in (("From", start, 0), ("To", end, 1)):
         text = _text(value)
@@ -55,7 +62,7 @@ def parse_range(start: Any, end: Any) -> tuple[datetime | None, datetime | None,
             day = date.fromisoformat(text)
         except ValueError:
             return None, None, f"{label} must be a date (YYYY-MM-DD)."
-        bounds.append(datetime.combine(day + timedelta(days=shift), time.min, tzinfo=UTC))
+        bounds.append(datetime.combine(day + timedelta(days=shift), time.min, tzinfo=zone))
     opened_from, opened_to = bounds
     if opened_from and opened_to and opened_from >= opened_to:
         return None, None, "From must not be after To."
@@ -260,7 +267,7 @@ def history_refresh(
             [
                 s.session_id,
                 s.game_type,
-                f"{s.opening_time:%Y-%m-%d %H:%M}",
+                when(s.opening_time),
                 s.players,
                 s.records,
                 "—" if s.top_score is None else s.top_score,
@@ -289,7 +296,7 @@ def history_refresh(
             history_rows.append(
                 [
                     standing.session.session_id,
-                    f"{standing.session.opening_time:%Y-%m-%d %H:%M}",
+                    when(standing.session.opening_time),
                     standing.score,
                     standing.lives,
                     standing.shots,
@@ -326,9 +333,12 @@ def timeline_refresh(session_id: Any, nickname_value: Any) -> dict[str, Any]:
     nickname = _text(nickname_value)[:64]
     session = session_get(session_id=_text(session_id)[:64]) if nickname and _text(session_id) else None
     points = player_score_timeline(session=session, nickname=nickname) if session else []
-    figure = _figure(title=f"{nickname} in {session.session_id}" if session else "Score over time")
+    figure = _figure(
+        title=f"{nickname} in {session.session_id}" if session else "Score over time",
+        xaxis={"title": f"time ({viewer_zone_abbreviation(timezone.now())})"},
+    )
     figure.add_scatter(
-        x=[point.event_time for point in points],
+        x=[wall_clock(point.event_time) for point in points],
         y=[point.score for point in points],
         mode="lines+markers",
         line={"shape": "hv"},

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_plotly_dash import DjangoDash
 
+from reports.dashboards.moments import when
 from scoreboard.live import live_revision
 from scoreboard.selectors import RankedStanding, ranking_around, ranking_player_position, ranking_top
 from scoreboard.selectors.health import pipeline_records_total
@@ -244,7 +245,7 @@ def ranking_refresh(
     if revision is not None and token == seen:
         return (*(no_update,) * 6, polled)  # nothing new: the browser keeps what it shows
     top = ranking_top(session=session, limit=session.top_x)
-    title = f"{session.session_id} · {session.get_game_type_display()} · {'open' if session.is_open else 'closed'}"
+    title = session_title(session)
     position_text: str = ""
     around: list[RankedStanding] = []
     if nickname:
@@ -267,6 +268,17 @@ app.clientside_callback(
     Input("polled", "data"),
     State("poll-delay", "data"),
 )
+
+
+def session_title(session: GameSession) -> list[Any]:
+    """Return the heading: the session, its type, when it opened and closed (or will), as the portal shows moments."""
+    heading = f"{session.session_id} · {session.get_game_type_display()} · "
+    if not session.is_open:
+        return [heading + "closed; opened ", when(session.opening_time), ", closed ", when(session.closing_time)]
+    title: list[Any] = [heading + "open since ", when(session.opening_time)]
+    if session.closes_at is not None:
+        title += [", closes ", when(session.closes_at)]
+    return title
 
 
 def time_left(session: GameSession, now: datetime) -> str:

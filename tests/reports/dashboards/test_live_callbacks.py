@@ -95,7 +95,7 @@ def test_nothing_changed_means_no_update(manager: Any, ranked: Any, standings_pu
 def test_a_named_session_and_an_unknown_one(manager: Any, ranked: Any) -> None:
     client = portal_client(manager)
     named = dash_update(client, "live_ranking", ranking_body(search=f"?session={ranked.session_id}")).json()
-    assert named["response"]["session-title"]["children"].startswith(ranked.session_id)
+    assert named["response"]["session-title"]["children"][0].startswith(ranked.session_id)
     unknown = dash_update(client, "live_ranking", ranking_body(search="?session=nope")).json()
     assert unknown["response"]["session-title"]["children"] == "No session 'nope'."
     assert unknown["response"]["top-rows"]["children"] == []
