@@ -90,7 +90,7 @@ def sign_in_failed(request: HttpRequest) -> HttpResponse:
 @never_cache
 def admin_login(request: HttpRequest) -> HttpResponse:
     """Replace the admin's password form: people sign in through the provider."""
-    next_url = post_sign_in_target(request, request.GET.get("next")) or reverse("admin:index")
+    next_url = post_sign_in_target(request, request.GET.get("next")) or resolve_url(settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url)
     return HttpResponseRedirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': next_url})}")
@@ -103,7 +103,7 @@ class BreakGlassLoginView(LoginView):
     redirect_authenticated_user = False
 
     def get_default_redirect_url(self) -> str:
-        return reverse("admin:index")
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "title": "Break-glass sign-in"}

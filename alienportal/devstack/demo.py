@@ -223,12 +223,12 @@ def run(stop: threading.Event) -> int:
         _check(stop)
         _say("")
         _say(f"ready in {time.monotonic() - began:.0f} s")
-        _say(f"Alien Portal: http://localhost:{web_port}/admin/")
+        _say(f"Alien Portal: http://localhost:{web_port}/")
         _say(f"API docs:     http://localhost:{web_port}/api/docs/")
         # runserver is daphne's (alienportal.settings: `daphne` first app): pages, APIs and WebSockets.
         _say(f"game API:     http://localhost:{web_port}/v1/ (WebSockets on the same server)")
         _say("break-glass admin: admin / admin-demo-password (local superuser, demo only)")
-        _say(f"sign in at http://localhost:{web_port}/admin/ (break-glass: /auth/break-glass/):")
+        _say(f"sign in at http://localhost:{web_port}/ (break-glass: /auth/break-glass/):")
         for user in state["demo_users"]:
             hint = ROLE_HINTS.get(user["group"], user["group"])
             _say(f"  as {hint}: {user['username']} / {user['password']}")

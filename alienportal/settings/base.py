@@ -228,7 +228,8 @@ AUTHENTICATION_BACKENDS = [
 # A refused form (CSRF) is a 403 in the portal's frame too, saying what to do next.
 CSRF_FAILURE_VIEW = "alienportal.home.portal_csrf_failure"
 LOGIN_URL = "oidc_authentication_init"
-LOGIN_REDIRECT_URL = "/admin/"
+# After sign-in without a page to return to: the portal home (alienportal.home), which links what the role may open.
+LOGIN_REDIRECT_URL = "portal_home"
 LOGIN_REDIRECT_URL_FAILURE = "/auth/sign-in-failed/"
 LOGOUT_REDIRECT_URL = "/auth/signed-out/"
 

@@ -151,7 +151,7 @@ def test_demo_serves_the_portal_feeds_the_stream_stops_on_ctrl_c_and_runs_again(
         provider = demo.wait_for(r"OpenID provider \(sign-in page\): (\S+)", 120).group(1)
         # The sign-in block comes once everything answers, after the start-up lines.
         demo.wait_for(r"ready in \d+ s", 180)
-        demo.wait_for(r"Alien Portal: http://localhost:\d+/admin/", 5)
+        demo.wait_for(r"Alien Portal: http://localhost:\d+/$", 5)  # the home page
         demo.wait_for(r"as a manager.*: manager / ", 5)
         session_id = demo.wait_for(r"simulated game feeding session (\S+)", 5).group(1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.alienportal.auth.conftest import OidcProvider
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots" / "portal"
 
 
 def sign_in(page: Any, live_server: Any, provider: OidcProvider, username: str, path: str = "/admin/") -> None:
@@ -82,6 +84,27 @@ def test_player_gets_the_403_page_and_can_sign_out(page, live_server, provider) 
     page.get_by_role("button", name="Sign out").click()
     sign_out_at_provider(page, live_server, provider)
     assert_signed_out_everywhere(page, live_server, provider)
+
+
+@pytest.mark.parametrize(("username", "dashboards"), [("manager", 4), ("support", 3)])
+def test_signing_in_from_the_signed_out_page_lands_on_the_portal_home(
+    page, live_server, provider, username, dashboards
+) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/auth/signed-out/")
+    page.get_by_role("link", name="Sign in again").click()  # no page to return to
+    page.wait_for_selector("input[name=username]")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORDS[username])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/**")
+
+    assert page.url == f"{live_server.url}/"
+    home = page.locator("#content")
+    assert home.get_by_role("link", name="Live ranking").is_visible()
+    assert home.locator('a[href^="/reports/dashboards/"]').count() >= dashboards
+    assert (home.get_by_role("link", name="Cost and capacity").count() == 1) == (username == "manager")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"home-after-sign-in-{username}.png"), full_page=True)
 
 
 def test_wrong_password_stays_at_the_provider(page, live_server, provider) -> None:

@@ -63,7 +63,7 @@ def test_break_glass_password_sign_in_works_for_superusers_only(client, oidc_set
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     response = client.post("/auth/break-glass/", {"username": "root", "password": "break-glass-password-1"})
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/")  # the portal home
     assert client.get("/admin/").status_code == 200
 
 
