@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 # Deployments serve collected static files (WhiteNoise); `collectstatic` writes them here by default.
 os.environ.setdefault("DJANGO_STATIC_ROOT", str(Path(__file__).resolve().parent.parent.parent / "staticfiles"))
 
-from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from alienportal.settings import DEVELOPMENT_SECRET_KEY
@@ -110,10 +110,13 @@ _provider_origin = [f"{_provider.scheme}://{_provider.netloc}"] if _provider.net
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # Scripts from the portal itself only, never a CDN (issue 14). Dash (django-plotly-dash,
-        # served locally) needs its inline bootstrap script and plotly.js compiles functions at
-        # run time: the only reasons for 'unsafe-inline' and 'unsafe-eval' (test_csp_browser.py).
-        "script-src": [SELF, UNSAFE_INLINE, UNSAFE_EVAL],
+        # Scripts from the portal itself only, never a CDN (issue 14). 'unsafe-inline' for the inline
+        # scripts of django-plotly-dash (its DashRenderer bootstrap) and drf-spectacular's Swagger
+        # page. No 'unsafe-eval': Dash 3.4, plotly.js (SVG traces) and Swagger UI run without it,
+        # checked page by page in Chromium (tests/reports/dashboards/test_csp_browser.py). A WebGL
+        # trace (scattergl and the like) would need it: regl, in plotly.js, builds its draw calls with
+        # Function(); the dashboards draw SVG traces only.
+        "script-src": [SELF, UNSAFE_INLINE],
         "style-src": [SELF, UNSAFE_INLINE],  # the admin's and Dash's inline styles
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],

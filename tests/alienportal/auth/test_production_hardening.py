@@ -60,9 +60,9 @@ def test_production_sends_hsts_and_a_content_security_policy() -> None:
     assert policy["frame-ancestors"] == "'self'"
     # Sign-out redirects a form post to the provider: the browser must be allowed to follow.
     assert policy["form-action"] == "'self' https://login.example.com"
-    # Scripts from the portal itself only, never a CDN (issue 14); Dash's inline bootstrap script
-    # and plotly's run-time compiled code are the one reason for the two exceptions.
-    assert policy["script-src"] == "'self' 'unsafe-inline' 'unsafe-eval'"
+    # Scripts from the portal itself only, never a CDN (issue 14); the inline bootstrap scripts of
+    # Dash and Swagger UI are the one exception, and no page needs eval (test_csp_browser.py).
+    assert policy["script-src"] == "'self' 'unsafe-inline'"
     assert not [
         directive for directive, sources in policy.items() if "https:" in sources and directive != "form-action"
     ]
