@@ -1,8 +1,8 @@
 """Conditional GET for rankings and summaries: a strong ETag of the content, Last-Modified, and 304.
 
 The ETag is a digest of what the response says (never of its `as_of` read time), so it changes
-exactly when the content does. Last-Modified is when this server first answered that ETag for
-the URL (kept in the cache): it is never earlier than the last change, so If-Modified-Since
+exactly when the content does. Last-Modified is the second this server first answered that ETag
+for the URL (kept in the cache): it is never earlier than the last change, so If-Modified-Since
 never wrongly answers 304; when the cache forgets, it only moves later.
 """
 
@@ -24,13 +24,27 @@ FIRST_SEEN_SECONDS = 24 * 3600
 
 
 def _first_seen(*, url: str, etag: str) -> int:
+    """Return the second `etag` was first answered for `url`, later than any earlier ETag's.
+
+    Stored as a JSON object: the cache serializes JSON (alienportal.cache), which gives a
+    tuple back as a list, and a check for a tuple never matched, so every answer said "modified
+    now" and an If-Modified-Since from one second earlier got 200 instead of 304.
+
+    HTTP dates have one-second resolution: content that changes within the second its previous
+    ETag was first seen gets the next second, so an If-Modified-Since naming the old content's
+    second can never match the new content.
+    """
     key = "reports:etag:" + hashlib.sha256(url.encode()).hexdigest()
     stored = cache.get(key)
-    if isinstance(stored, tuple) and stored[0] == etag:
-        return int(stored[1])
+    previous = stored.get("at") if isinstance(stored, dict) else None
+    if not isinstance(previous, int):
+        previous = None
+    elif stored.get("etag") == etag:
+        return previous
     now = int(time.time())
-    cache.set(key, (etag, now), FIRST_SEEN_SECONDS)
-    return now
+    at = now if previous is None else max(now, previous + 1)
+    cache.set(key, {"etag": etag, "at": at}, FIRST_SEEN_SECONDS)
+    return at
 
 
 def conditional_response(
@@ -43,9 +57,15 @@ def conditional_response(
     content = {key: value for key, value in (stable if stable is not None else data).items() if key != "as_of"}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str, separators=(",", ":")).encode())
     etag = f'"{digest.hexdigest()[:32]}"'
-    last_modified = _first_seen(url=request.get_full_path(), etag=etag)
-    headers = {"ETag": etag, "Last-Modified": http_date(last_modified), "Cache-Control": "private, no-cache"}
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    first_seen: int | None = _first_seen(url=request.get_full_path(), etag=etag)
+    if first_seen is not None and first_seen > time.time():
+        # Changed twice within one second: its Last-Modified is the next second, which a server may
+        # not announce before it comes (RFC 9110 8.8.2.1). Until then the ETag alone decides.
+        first_seen = None
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if first_seen is not None:
+        headers["Last-Modified"] = http_date(first_seen)
+    not_modified = get_conditional_response(request, etag=etag, last_modified=first_seen)
     if not_modified is not None:  # 304, or 412 when an If-Match fails
         for name, value in headers.items():
             not_modified[name] = value

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date
 
 from alienportal.models import AuditEntry
 from reports.api.exports import csv_cell
@@ -168,6 +169,38 @@ def test_rankings_and_summaries_answer_304_until_they_change(rest, three) -> Non
     assert rest.get(f"/api/v1/sessions/{S2}/", HTTP_IF_MODIFIED_SINCE=old).status_code == 200
     leaderboard = rest.get("/api/v1/leaderboard/")
     assert rest.get("/api/v1/leaderboard/", HTTP_IF_NONE_MATCH=leaderboard["ETag"]).status_code == 304
+
+
+def _next_second_starts() -> None:
+    time.sleep(1.02 - time.time() % 1)  # the first twentieth of a second
+
+
+def test_last_modified_stays_with_the_content_across_seconds(rest, three) -> None:  # type: ignore[no-untyped-def]
+    path = f"/api/v1/sessions/{S3}/ranking/"
+    first = rest.get(path)
+    _next_second_starts()  # the next answers are in a later second than the first
+    again = rest.get(path)
+    assert again["Last-Modified"] == first["Last-Modified"]
+    assert rest.get(path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+
+
+def test_a_change_within_the_same_second_is_never_answered_304_by_date(rest, three) -> None:  # type: ignore[no-untyped-def]
+    path = f"/api/v1/sessions/{S3}/ranking/"
+    _next_second_starts()
+    first = rest.get(path)  # first answered now: Last-Modified is this second
+    seen = parse_http_date(first["Last-Modified"])
+    three.scores(S3, {"p11": 2000})  # within the same second, unless the machine is very slow
+    changed = rest.get(path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    read_at = time.time()
+    assert changed.status_code == 200
+    assert body(changed)["results"][0]["score"] == 2000
+    if "Last-Modified" in changed:  # a later second than the old content's, never one still to come
+        assert seen < parse_http_date(changed["Last-Modified"]) <= read_at
+    _next_second_starts()
+    later = rest.get(path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert later.status_code == 200
+    assert parse_http_date(later["Last-Modified"]) > seen
+    assert rest.get(path, HTTP_IF_MODIFIED_SINCE=later["Last-Modified"]).status_code == 304
 
 
 def test_the_leaderboard_and_a_players_history(rest, three) -> None:  # type: ignore[no-untyped-def]
