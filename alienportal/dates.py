@@ -52,16 +52,16 @@ class ViewerTimeZoneMiddleware:
             timezone.deactivate()
 
 
-def iso_utc(value: datetime) -> str:
-    """Return the moment as the game writes it (`Date.toJSON()`): UTC, milliseconds, `Z`."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def js_time(moment: datetime) -> str:
+    """Format `moment` as JavaScript's `Date.toJSON()` does (UTC, milliseconds, `Z`): the game's format."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def when_text(value: datetime) -> tuple[str, str]:
     """Return `value` in the viewer's zone and the portal's format, and as ISO 8601 in UTC."""
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT"), iso_utc(value)
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT"), js_time(value)
 
 
 def viewer_zone_abbreviation(value: datetime) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from alienportal.dates import js_time
 from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
 
 
@@ -24,12 +25,6 @@ def session_map(*, session_ids: Iterable[str]) -> dict[str, GameSession]:
 def session_current() -> GameSession | None:
     """Return the current session: the open one, else the most recently closed one, else None."""
     return GameSession.objects.current()
-
-
-def js_time(moment: datetime) -> str:
-    """Format `moment` as JavaScript's Date.toJSON does (UTC, milliseconds, `Z`), as the game expects."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def session_document(*, session: GameSession | None) -> dict[str, Any] | None:

@@ -19,9 +19,10 @@ from rest_framework.response import Response
 
 from alienportal.api.game import GameApi, GameErrorSerializer, caller_may_act_as, game_error, refuse_acting_for_another
 from alienportal.aws import aws_client
+from alienportal.dates import js_time
 from scoreboard.selectors import ranking_top
 from scoreboard.stream.records import RecordRejected, snapshot_parse
-from sessions.selectors import js_time, seat_is_playing, session_map
+from sessions.selectors import seat_is_playing, session_map
 
 logger = logging.getLogger(__name__)
 

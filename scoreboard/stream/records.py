@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from alienportal.dates import js_time
 from sessions.identifiers import NicknameInvalid, nickname_clean, session_id_is_valid
 
 # A real snapshot is about 150 bytes; anything far larger is not from the game.
@@ -53,7 +54,7 @@ class Snapshot:
             "Lives": self.lives,
             "Shots": self.shots,
             "Level": self.level,
-            "Timestamp": timestamp_format(self.timestamp),
+            "Timestamp": js_time(self.timestamp),
         }
 
     def encode(self) -> bytes:
@@ -61,9 +62,8 @@ class Snapshot:
         return json.dumps(self.as_record(), separators=(",", ":")).encode()
 
 
-def timestamp_format(moment: datetime) -> str:
-    """Format like JavaScript's Date.toJSON(): UTC, milliseconds, trailing Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+# routing.py (the lead's file this session) still imports the old name; js_time is the one definition.
+timestamp_format = js_time
 
 
 def _reject_constant(token: str) -> float:

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from alienportal.access import Role
+from alienportal.dates import js_time
 from sessions.models import GameSession, GameType
-from sessions.selectors import js_time
 from sessions.services import seats_release_finished, session_close, session_open
 from tests.sessions.conftest import user_in
 

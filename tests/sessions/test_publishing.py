@@ -14,8 +14,9 @@ from django.contrib.auth.models import User
 
 from alienportal.aws import aws_client
 from alienportal.celery import app
+from alienportal.dates import js_time
 from sessions.models import GameType
-from sessions.selectors import js_time, publication_get
+from sessions.selectors import publication_get
 from sessions.services import SessionPublishFailed, session_close, session_open, session_publish, session_start
 from sessions.tasks import session_publish_sweep_task
 

@@ -18,9 +18,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from alienportal.celery import app
+from alienportal.dates import js_time
 from alienportal.devstack.services import ChildService, free_port, moto_start
 from sessions.models import GameType
-from sessions.selectors import js_time, publication_get
+from sessions.selectors import publication_get
 from sessions.services import session_close, session_open
 
 LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "test-logs"
