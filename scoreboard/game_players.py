@@ -32,6 +32,7 @@ from django.conf import settings
 from alienportal.aws import aws_client
 from scoreboard.simulator import CHEAT_KINDS, STARTING_LIVES, CheatPlan, GameSimulator, PlayerGame
 from scoreboard.stream.records import Snapshot
+from sessions.models import ONE_GAME_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ STATUS_INTERVAL_MIN = 0.5
 SEAT_RELEASE_WAIT = 30.0
 SESSION_POLL_SECONDS = 1.0  # how often a waiting or playing player looks at SSM again
 HTTP_TIMEOUT = 10.0
-ONE_GAME_TYPES = {"SINGLE_TRIAL", "TIME_CONSTRAINED"}
 SEAT_REFUSAL_CODES = {
     "Session is closed.": "SessionClosed",
     "No session available.": "NoSession",

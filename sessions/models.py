@@ -17,7 +17,8 @@ class GameType(models.TextChoices):
     TIME_CONSTRAINED = "TIME_CONSTRAINED", "Time constrained"
 
 
-# Game types in which a player gets one game only (DESIGN.md, "Seats").
+# Game types in which a player gets one game only (DESIGN.md, "Seats"); they are also the types
+# that may be synchronized (DESIGN.md, "Game types").
 ONE_GAME_TYPES = frozenset({GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED})
 
 

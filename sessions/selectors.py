@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from alienportal.dates import js_time
-from sessions.models import GameSession, GameType, Seat, SeatState, SessionPublication
+from sessions.models import ONE_GAME_TYPES, GameSession, GameType, Seat, SeatState, SessionPublication
 
 
 def session_map(*, session_ids: Iterable[str]) -> dict[str, GameSession]:
@@ -39,7 +39,7 @@ def session_document(*, session: GameSession | None) -> dict[str, Any] | None:
     document: dict[str, Any] = {"GameType": session.game_type}
     if session.game_type == GameType.TIME_CONSTRAINED:
         document["TimeoutInMinutes"] = session.time_limit_minutes
-    if session.game_type in (GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED):
+    if session.game_type in ONE_GAME_TYPES:
         document["Synchronized"] = session.synchronized
     document["SessionId"] = session.session_id
     document["OpeningTime"] = js_time(session.opening_time)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from alienportal.audit import audit_record
 from sessions.identifiers import SESSION_ID_RULE, session_id_is_valid
 from sessions.live import session_start_announce
-from sessions.models import GameSession, GameType
+from sessions.models import ONE_GAME_TYPES, GameSession, GameType
 from sessions.services.errors import SessionError
 from sessions.services.publishing import publication_changed, publication_lock
 
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 # The original manager page accepted 1..30 minutes for a time-constrained session.
 MINUTES_MIN, MINUTES_MAX = 1, 30
-SYNCHRONIZABLE_TYPES = frozenset({GameType.SINGLE_TRIAL, GameType.TIME_CONSTRAINED})
 
 
 def _now() -> datetime:
@@ -77,7 +76,7 @@ def session_open(
             raise SessionError(f"A time-constrained session lasts {MINUTES_MIN} to {MINUTES_MAX} minutes.")
     elif minutes is not None:
         raise SessionError("Only a time-constrained session has a time limit.")
-    if synchronized and game_type not in SYNCHRONIZABLE_TYPES:
+    if synchronized and game_type not in ONE_GAME_TYPES:
         raise SessionError("Only single-trial and time-constrained sessions can be synchronized.")
     if total_seats < 1 or top_x < 1:
         raise SessionError("A session needs at least one seat and a top X of at least one.")
