@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from scoreboard.ranking import redis_client
+from alienportal.redis_clients import redis_client
 from sessions.models import GameSession
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import redis
 from django.conf import settings
 
+from alienportal.redis_clients import redis_at, redis_client
 from scoreboard.models import Standing
 from scoreboard.stream.records import INT_BOUNDS
 
@@ -58,16 +58,6 @@ class RankingChange:
     nickname: str
     revision: int
     rank_key: str
-
-
-@cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-
-
-def redis_client() -> redis.Redis:
-    """Return this process's Redis client for rankings and live updates."""
-    return _redis(settings.REDIS_URL)
 
 
 def _keys(session_pk: int) -> tuple[str, str, str]:
@@ -123,7 +113,7 @@ return 1
 
 @cache
 def _apply_script(url: str) -> Any:
-    return _redis(url).register_script(_APPLY_LUA)
+    return redis_at(url).register_script(_APPLY_LUA)
 
 
 def ranking_apply(*, changes: Iterable[RankingChange], chunk: int = 3000) -> None:

@@ -12,10 +12,11 @@ import logging
 from functools import cache
 from typing import Any
 
-import redis
 from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+from alienportal.redis_clients import redis_at
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ return {count, left}
 
 @cache
 def _script(url: str) -> Any:
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+    client = redis_at(url, socket_timeout=2, connect_timeout=1)
     return client.register_script(_WINDOW_LUA)
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import redis
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from alienportal.redis_clients import redis_at
 from scoreboard.archive.models import ReconciliationRun
 from scoreboard.archive.selectors import ArchiveShardStatus, ArchiveStatus, archive_status
 from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics
@@ -185,7 +185,7 @@ def pipeline_queue_depths() -> dict[str, int | None]:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return dict.fromkeys(names)
     try:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_at(url, socket_timeout=2, connect_timeout=2)
         pipe = client.pipeline(transaction=False)
         for name in names:
             pipe.llen(name)

@@ -10,7 +10,6 @@ keep working on until SSM holds the right value.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 import redis
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from alienportal.aws import aws_client
 from alienportal.celery import task_queue
+from alienportal.redis_clients import redis_client
 from sessions.models import SessionPublication
 from sessions.selectors import publication_get, session_current, session_document_json
 from sessions.services.errors import SessionPublishBusy, SessionPublishFailed
@@ -32,11 +32,6 @@ PUBLISH_LOCK_KEY = "game_sessions:ssm-publish"
 # backoff), so the lock never expires under a publisher that is still working.
 PUBLISH_LOCK_SECONDS = 300
 SSM_DESCRIPTION = "Currently opened or recently closed session"
-
-
-@cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
 
 
 def publication_lock() -> SessionPublication:
@@ -87,7 +82,7 @@ def session_publish() -> int:
     """
     # One publisher at a time: two writers could otherwise put values in the opposite order of
     # the versions they record, leaving an older session in SSM marked as published.
-    lock = _redis(settings.REDIS_URL).lock(PUBLISH_LOCK_KEY, timeout=PUBLISH_LOCK_SECONDS, blocking_timeout=5)
+    lock = redis_client().lock(PUBLISH_LOCK_KEY, timeout=PUBLISH_LOCK_SECONDS, blocking_timeout=5)
     if not lock.acquire():
         raise SessionPublishBusy("another worker is publishing the session")
     try:

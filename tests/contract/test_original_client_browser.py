@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from alienportal.aws import aws_client
-from scoreboard.ranking import redis_client
+from alienportal.redis_clients import redis_client
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import session_open
 from tests.contract.conftest import PASSWORD, Pool

@@ -7,7 +7,7 @@ from functools import cmp_to_key
 
 import pytest
 
-from scoreboard.ranking import redis_client
+from alienportal.redis_clients import redis_client
 from scoreboard.stream.leases import Fence
 from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord

@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from alienportal.redis_clients import redis_client
 from scoreboard.models import ShardLease, ShardMetrics
-from scoreboard.ranking import redis_client
 from scoreboard.stream.leases import Fence, lease_acquire
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection
 
 from alienportal.aws import aws_client
+from alienportal.redis_clients import redis_client
 from scoreboard.models import ShardLease
-from scoreboard.ranking import redis_client
 from scoreboard.selectors import ranking_player_rank
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from sessions.models import GameSession

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from alienportal.redis_clients import redis_client
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, ShardLease, ShardMetrics, Standing
-from scoreboard.ranking import redis_client
 from scoreboard.selectors import discards_after_closing, ranking_player_rank, ranking_top
 from scoreboard.services import dead_letters_replay
 from scoreboard.stream.leases import LeaseLost, lease_acquire

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from alienportal.api.throttling import AtomicCallerRateThrottle
-from scoreboard.ranking import redis_client
+from alienportal.redis_clients import redis_client
 from tests.alienportal.auth.conftest import SigningKey, claims_for
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from django.conf import settings
 
 from alienportal.aws import aws_client
 from alienportal.devstack.services import ChildService, moto_start
+from alienportal.redis_clients import redis_client
 from scoreboard.archive.consumer import shard_archive
 from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, records_decode
 from scoreboard.models import DeadLetter, LeaseConsumer, ScoreEvent, SessionDiscards, Standing
-from scoreboard.ranking import redis_client
 from scoreboard.selectors import ranking_player_rank
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.shards import shards_drainable, shards_sync
