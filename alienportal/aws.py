@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.conf import settings
 
 
@@ -34,3 +35,8 @@ def aws_client(service: str) -> Any:
 def aws_is_embedded() -> bool:
     """Tell whether the portal talks to an endpoint override (moto) rather than real AWS."""
     return bool(settings.AWS_ENDPOINT_URL)
+
+
+def aws_error_code(exc: ClientError) -> str:
+    """Return the AWS error code of `exc` (e.g. "ResourceNotFoundException"), "" if it carries none."""
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from alienportal.access import Role
-from alienportal.aws import aws_client, aws_is_embedded
+from alienportal.aws import aws_client, aws_error_code, aws_is_embedded
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +87,6 @@ class _Plan:
     config_parameters_existing: set[str] = field(default_factory=set)
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _plan(*, shard_count: int) -> _Plan:
     """Read what exists; raise ProvisioningError before any write if we could not finish."""
     plan = _Plan()
@@ -110,24 +106,24 @@ def _plan(*, shard_count: int) -> _Plan:
                     shard_count,
                 )
         except ClientError as exc:
-            if _error_code(exc) != "ResourceNotFoundException":
+            if aws_error_code(exc) != "ResourceNotFoundException":
                 raise
         try:
             s3.head_bucket(Bucket=settings.ARCHIVE_BUCKET)
             plan.bucket_exists = True
         except ClientError as exc:
-            if _error_code(exc) in ("403", "AccessDenied", "Forbidden"):
+            if aws_error_code(exc) in ("403", "AccessDenied", "Forbidden"):
                 raise ProvisioningError(
                     f"bucket {settings.ARCHIVE_BUCKET!r} exists but belongs to someone else or is not "
                     "readable with these credentials; set ARCHIVE_BUCKET to a name you own"
                 ) from exc
-            if _error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            if aws_error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
         try:
             ssm.get_parameter(Name=settings.SSM_SESSION_PARAMETER)
             plan.parameter_exists = True
         except ClientError as exc:
-            if _error_code(exc) != "ParameterNotFound":
+            if aws_error_code(exc) != "ParameterNotFound":
                 raise
         paginator = cognito.get_paginator("list_user_pools")
         for page in paginator.paginate(MaxResults=60):
@@ -146,7 +142,7 @@ def _plan(*, shard_count: int) -> _Plan:
         plan.config_parameters_existing = {p["Name"] for p in ssm.get_parameters(Names=names)["Parameters"]}
     except ClientError as exc:
         raise ProvisioningError(
-            f"cannot read the current resources ({_error_code(exc)}: {exc}); nothing was created. "
+            f"cannot read the current resources ({aws_error_code(exc)}: {exc}); nothing was created. "
             "Check the credentials, region and IAM permissions."
         ) from exc
     except BotoCoreError as exc:
@@ -487,7 +483,7 @@ def _ensure_players_role(result: ProvisioningResult, undo: _Undo) -> None:
         role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
         result.existing.append(f"iam role {role_name}")
     except ClientError as exc:
-        if _error_code(exc) != "NoSuchEntity":
+        if aws_error_code(exc) != "NoSuchEntity":
             raise
         role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         undo.push(f"iam role {role_name}", lambda: iam.delete_role(RoleName=role_name))
@@ -521,7 +517,7 @@ def _ensure_demo_user(cognito: Any, result: ProvisioningResult, *, pool_id: str,
         cognito.admin_get_user(UserPoolId=pool_id, Username=user.username)
         result.existing.append(f"cognito user {user.username}")
     except ClientError as exc:
-        if _error_code(exc) != "UserNotFoundException":
+        if aws_error_code(exc) != "UserNotFoundException":
             raise
         cognito.admin_create_user(
             UserPoolId=pool_id,

@@ -29,7 +29,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from alienportal.aws import aws_client
+from alienportal.aws import aws_client, aws_error_code
 from scoreboard.simulator import CHEAT_KINDS, STARTING_LIVES, CheatPlan, GameSimulator, PlayerGame
 from scoreboard.stream.records import Snapshot
 from sessions.models import ONE_GAME_TYPES
@@ -201,7 +201,7 @@ class PlayerAccounts:
             self._cognito.admin_get_user(UserPoolId=pool, Username=username)
             created = False
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "UserNotFoundException":
+            if aws_error_code(exc) != "UserNotFoundException":
                 raise
             self._cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
             created = True

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alienportal.aws import aws_error_code
 from scoreboard.archive.models import ArchiveShardState
 from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, object_key, records_encode
 from scoreboard.models import LeaseConsumer, ShardLease
@@ -286,7 +287,7 @@ def shard_archive(
                 logger.warning("archive_kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
                 continue
             except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
+                code = aws_error_code(error)
                 if code in ITERATOR_ERRORS or reader.iterator is None:
                     # After what we hold, so nothing is buffered twice.
                     last = buffer.last_sequence()
