@@ -16,6 +16,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+from alienportal.auth.tokens import token_client_id
 from alienportal.redis_clients import redis_at
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def caller_ident(throttle: SimpleRateThrottle, request: Any) -> str:
     """Who a request counts against: the token's client and subject, the signed-in user, else the address."""
     claims = getattr(request, "auth", None)
     if isinstance(claims, dict) and claims.get("sub"):
-        return f"token:{claims.get('client_id') or claims.get('aud')}:{claims['sub']}"
+        return f"token:{token_client_id(claims)}:{claims['sub']}"
     if request.user is not None and request.user.is_authenticated and request.user.pk is not None:
         return f"user:{request.user.pk}"
     return f"addr:{throttle.get_ident(request)}"

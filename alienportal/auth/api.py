@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from alienportal.access import roles_of
 from alienportal.api.base import BaseApi
-from alienportal.auth.tokens import token_scopes
+from alienportal.auth.tokens import token_client_id, token_scopes
 
 
 class CallerDetailApi(BaseApi):
@@ -31,7 +31,7 @@ class CallerDetailApi(BaseApi):
         data = {
             "username": request.user.get_username(),
             "roles": sorted(roles_of(request)),
-            "client_id": str(claims.get("client_id") or claims.get("aud") or ""),
+            "client_id": token_client_id(claims),
             "token_use": str(claims.get("token_use") or ""),
             "scopes": sorted(token_scopes(claims)),
         }

@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from alienportal.auth.tokens import TokenPolicy, TokenRejected, api_tokens, token_verify
+from alienportal.auth.tokens import TokenPolicy, TokenRejected, api_tokens, token_client_id, token_verify
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,11 @@ class TokenCaller:
 
 def token_caller(claims: dict[str, Any]) -> TokenCaller:
     """Build the caller of verified claims."""
-    client_id = str(claims.get("client_id") or claims.get("aud") or "")
     username = str(claims.get("cognito:username") or claims.get("username") or "")
     return TokenCaller(
         sub=str(claims["sub"]),
         username=username,
-        client_id=client_id,
+        client_id=token_client_id(claims),
         cognito_groups=tuple(str(group) for group in claims.get("cognito:groups") or ()),
     )
 

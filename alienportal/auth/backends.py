@@ -13,7 +13,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
 from alienportal.auth.services import user_from_claims, user_roles_sync
-from alienportal.auth.tokens import ALGORITHM
+from alienportal.auth.tokens import rs256_decode, rs256_header
 
 logger = logging.getLogger(__name__)
 
@@ -29,24 +29,22 @@ class CognitoOIDCBackend(OIDCAuthenticationBackend):
     def get_payload_data(self, token: bytes | str, key: Any) -> dict[str, Any]:
         # The library would honour OIDC_ALLOW_UNSECURED_JWT (alg none); we never do.
         try:
-            header = jwt.get_unverified_header(token)
+            rs256_header(token)
+        except jwt.InvalidAlgorithmError as exc:
+            raise SuspiciousOperation("ID token algorithm not accepted") from exc
         except jwt.PyJWTError as exc:
             raise SuspiciousOperation("malformed ID token") from exc
-        if header.get("alg") != ALGORITHM:
-            raise SuspiciousOperation("ID token algorithm not accepted")
         try:
-            payload: dict[str, Any] = jwt.decode(
+            return rs256_decode(
                 token,
                 key=key,
-                algorithms=[ALGORITHM],
                 audience=self.OIDC_RP_CLIENT_ID,
                 issuer=settings.OIDC_OP_ISSUER,
                 leeway=settings.COGNITO_JWT_LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                require=("exp", "iat", "iss", "aud", "sub"),
             )
         except jwt.PyJWTError as exc:
             raise SuspiciousOperation(f"ID token rejected: {exc}") from exc
-        return payload
 
     def retrieve_matching_jwk(self, token: bytes | str) -> Any:
         kid = jwt.get_unverified_header(token).get("kid")

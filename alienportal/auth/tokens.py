@@ -95,17 +95,44 @@ class TokenPolicy:
         )
 
 
+def rs256_header(token: str | bytes) -> dict[str, Any]:
+    """Return the unverified header of an RS256 token; raise jwt.InvalidAlgorithmError for any other
+    algorithm, another jwt.PyJWTError if it is no token at all."""
+    header: dict[str, Any] = jwt.get_unverified_header(token)
+    if header.get("alg") != ALGORITHM:
+        raise jwt.InvalidAlgorithmError(f"token algorithm must be {ALGORITHM}")
+    return header
+
+
+def rs256_decode(
+    token: str | bytes, *, key: Any, issuer: str, leeway: int, require: tuple[str, ...], audience: str | None = None
+) -> dict[str, Any]:
+    """Return the claims of an RS256 token signed by `key` from `issuer`; raise jwt.PyJWTError otherwise.
+
+    The audience is checked only when `audience` is given (Cognito access tokens carry none)."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key=key,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=issuer,
+        leeway=leeway,
+        options={"require": list(require), "verify_aud": audience is not None},
+    )
+    return claims
+
+
 def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, Any]:
     """Return the claims of a valid token, or raise TokenRejected."""
     policy = policy or TokenPolicy.from_settings()
     if not policy.jwks_url or not policy.issuer:
         raise TokenRejected("bearer tokens are not configured")
     try:
-        header = jwt.get_unverified_header(token)
+        header = rs256_header(token)
+    except jwt.InvalidAlgorithmError as exc:
+        raise TokenRejected(f"token algorithm must be {ALGORITHM}") from exc
     except jwt.PyJWTError as exc:
         raise TokenRejected("malformed token") from exc
-    if header.get("alg") != ALGORITHM:
-        raise TokenRejected(f"token algorithm must be {ALGORITHM}")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise TokenRejected("token has no key id")
@@ -122,13 +149,12 @@ def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, 
     if key is None:
         raise TokenRejected("token signed with an unknown key")
     try:
-        claims: dict[str, Any] = jwt.decode(
+        claims = rs256_decode(
             token,
             key=key,
-            algorithms=[ALGORITHM],
             issuer=policy.issuer,
             leeway=policy.leeway,
-            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            require=("exp", "iat", "iss", "sub", "token_use"),
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenRejected("token expired") from exc
@@ -142,9 +168,8 @@ def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, 
     token_use = claims.get("token_use")
     if token_use not in {use for _, use in policy.clients}:
         raise TokenRejected("token_use not accepted")
-    # Cognito names the client `client_id` in access tokens and `aud` in ID tokens.
-    client = claims.get("client_id") if token_use == "access" else claims.get("aud")  # noqa: S105 - not a password
-    if not isinstance(client, str) or client in policy.refused_client_ids or (client, token_use) not in policy.clients:
+    client = token_client_id(claims)
+    if not client or client in policy.refused_client_ids or (client, token_use) not in policy.clients:
         raise TokenRejected("token client not accepted")
     return claims
 
@@ -153,3 +178,10 @@ def token_scopes(claims: dict[str, Any]) -> frozenset[str]:
     """Return the OAuth scopes of verified claims (Cognito: one space-separated string)."""
     scope = claims.get("scope") or ""
     return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+
+
+def token_client_id(claims: dict[str, Any]) -> str:
+    """Return the app client a token was issued to, "" if it names none."""
+    # Cognito names the client `client_id` in access tokens and `aud` in ID tokens.
+    client = claims.get("client_id") if claims.get("token_use") == "access" else claims.get("aud")
+    return client if isinstance(client, str) else ""
