@@ -71,6 +71,12 @@ CAPABILITY_PERMISSIONS: dict[Capability, frozenset[str]] = {
     Capability.RELEASE_SEATS: frozenset({"game_sessions.change_seat"}),
 }
 
+# The OAuth scope of REST clients that read reports (the reports API's READ_REPORTS for app clients):
+# Cognito names it `<resource server>/<scope name>`; provisioning creates both parts.
+REPORTS_RESOURCE_SERVER = "reports"
+REPORTS_READ_SCOPE_NAME = "read"
+REPORTS_READ_SCOPE = f"{REPORTS_RESOURCE_SERVER}/{REPORTS_READ_SCOPE_NAME}"
+
 # Roles that may use the portal's pages: those with any portal capability (never Players alone).
 PORTAL_ROLES = frozenset(role for role, capabilities in ROLE_CAPABILITIES.items() if capabilities & PORTAL_CAPABILITIES)
 

@@ -20,14 +20,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.cache import cache
 
-from alienportal.access import Role
+from alienportal.access import REPORTS_READ_SCOPE, REPORTS_READ_SCOPE_NAME, REPORTS_RESOURCE_SERVER, Role
 from alienportal.aws import aws_client, aws_error_code, aws_is_embedded
 
 logger = logging.getLogger(__name__)
 
 GROUPS = tuple(role.value for role in Role)
-REPORTS_RESOURCE_SERVER = "reports"
-REPORTS_SCOPES = ({"ScopeName": "read", "ScopeDescription": "Read reports"},)
+REPORTS_SCOPES = ({"ScopeName": REPORTS_READ_SCOPE_NAME, "ScopeDescription": "Read reports"},)
 # No session yet: the game functions parse the parameter as JSON and treat null as "no session".
 SSM_EMPTY_SESSION = "null"
 
@@ -365,7 +364,7 @@ def _ensure_cognito(
         GenerateSecret=True,
         AllowedOAuthFlows=["client_credentials"],
         AllowedOAuthFlowsUserPoolClient=True,
-        AllowedOAuthScopes=[f"{REPORTS_RESOURCE_SERVER}/read"],
+        AllowedOAuthScopes=[REPORTS_READ_SCOPE],
         SupportedIdentityProviders=["COGNITO"],
     )
     result.reports_client_id = reports["ClientId"]

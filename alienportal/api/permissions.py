@@ -9,10 +9,8 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 
-from alienportal.access import Capability, can
+from alienportal.access import REPORTS_READ_SCOPE, Capability, can
 from alienportal.auth.tokens import token_scopes
-
-REPORTS_READ_SCOPE = "reports/read"
 
 
 class HasCapability(BasePermission):
