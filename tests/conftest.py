@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from django.conf import settings
 
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start
+from tests.streams import stream_create
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "var" / "test-logs"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,6 +53,19 @@ def provisioned(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory):  #
     from alienportal.provisioning import aws_provision
 
     return aws_provision()
+
+
+@pytest.fixture
+def stream(request: pytest.FixtureRequest, provisioned: Any, settings: Any) -> str:
+    """A Kinesis stream of the test's own, made the portal's stream (KINESIS_STREAM_NAME) for the test.
+
+    Two shards; a module or test that needs another count says so: `pytest.mark.shards(1)`.
+    """
+    marker = request.node.get_closest_marker("shards")
+    name = f"test-{uuid.uuid4().hex[:16]}"
+    stream_create(name, shards=marker.args[0] if marker else 2)
+    settings.KINESIS_STREAM_NAME = name
+    return name
 
 
 @pytest.fixture(scope="session")

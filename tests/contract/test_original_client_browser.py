@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from alienportal.aws import aws_client
 from alienportal.redis_clients import redis_client
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import session_open
 from tests.contract.conftest import PASSWORD, Pool
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.shards(1), pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 
 
@@ -38,18 +36,6 @@ def game_origin() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-@pytest.fixture
-def stream(provisioned) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    name = f"browser-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    previous = settings.KINESIS_STREAM_NAME
-    settings.KINESIS_STREAM_NAME = name
-    yield name
-    settings.KINESIS_STREAM_NAME = previous
 
 
 def test_config_session_allocate_statuses_scoreboard_deallocate(

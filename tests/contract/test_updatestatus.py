@@ -13,17 +13,7 @@ from sessions.services import session_open
 from tests.contract.conftest import Pool
 from tests.scoreboard.replay import stream_read_all
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stream(provisioned, settings) -> str:  # type: ignore[no-untyped-def]
-    name = f"contract-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    settings.KINESIS_STREAM_NAME = name
-    return name
+pytestmark = [pytest.mark.shards(1), pytest.mark.django_db]
 
 
 def status_of(session_id: str, username: str, **game: int) -> dict[str, object]:

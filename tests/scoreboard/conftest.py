@@ -111,11 +111,10 @@ class GamePortal:
 
 
 @pytest.fixture
-def game_portal(live_server, provisioned, settings) -> Iterator[GamePortal]:  # type: ignore[no-untyped-def]
+def game_portal(live_server, provisioned, stream, settings) -> Iterator[GamePortal]:  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
     from alienportal.auth.jwks import jwks_cache_clear
-    from alienportal.aws import aws_client
 
     settings.COGNITO_USER_POOL_ID = provisioned.user_pool_id
     settings.COGNITO_ISSUER = ""
@@ -124,11 +123,6 @@ def game_portal(live_server, provisioned, settings) -> Iterator[GamePortal]:  # 
     settings.API_THROTTLE_RATE = None
     tag = uuid.uuid4().hex[:10]
     settings.SSM_SESSION_PARAMETER = f"/test-{tag}/session"
-    stream = f"players-{tag}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=stream, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
-    settings.KINESIS_STREAM_NAME = stream
     jwks_cache_clear()
     cache.clear()
     portal = GamePortal(url=live_server.url, stream=stream)

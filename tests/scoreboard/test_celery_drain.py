@@ -31,12 +31,8 @@ def test_the_beat_schedule_runs_shard_discovery_often_enough_for_a_15_second_tak
     assert settings.CELERY_TASK_ROUTES["scoreboard.tasks.stream_shard_drain"] == {"queue": "stream"}
 
 
-def test_a_celery_worker_drains_every_shard(provisioned, make_session, settings) -> None:  # type: ignore[no-untyped-def]
-    stream = f"celery-{datetime.now(UTC):%H%M%S%f}"
+def test_a_celery_worker_drains_every_shard(stream, make_session, settings) -> None:  # type: ignore[no-untyped-def]
     kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=stream, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
-    settings.KINESIS_STREAM_NAME = stream
     closing = datetime.now(UTC) + timedelta(minutes=30)
     make_session(session_id=SESSION_ID, closing_time=closing)
     simulator = GameSimulator(

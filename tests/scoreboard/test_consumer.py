@@ -21,15 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SESSION_ID = "X261127T110000"
 
 
-@pytest.fixture
-def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
-    name = f"drain-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
 def assert_matches_replay(stream: str, closing: dict) -> None:  # type: ignore[type-arg]
     """Every standing, event count, dead letter and discard equals an independent replay."""
     expected = stream_replay(stream_read_all(aws_client("kinesis"), stream), closing=closing)

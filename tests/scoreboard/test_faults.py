@@ -30,15 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-logs"
 
 
-@pytest.fixture
-def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
-    name = f"faults-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
 def _worker(stream: str, seconds: float, tag: str) -> subprocess.Popen:
     database = settings.DATABASES["default"]
     env = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -17,7 +16,7 @@ from sessions.services import seat_allocate, session_open
 from tests.scoreboard.conftest import record
 from tests.scoreboard.replay import stream_read_all
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
 GOOD = {
     "SessionId": "X181001T215808",
     "Nickname": "John",
@@ -36,16 +35,6 @@ def _client(group: str | None = "Players") -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def stream(provisioned, settings) -> str:  # type: ignore[no-untyped-def]
-    name = f"api-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    settings.KINESIS_STREAM_NAME = name
-    return name
 
 
 def test_a_status_update_lands_on_the_stream_keyed_by_nickname(stream: str) -> None:

@@ -59,15 +59,13 @@ def test_a_timestamp_that_cannot_move_to_utc_is_rejected_not_raised(timestamp: s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unconvertible_timestamp_among_400_players_does_not_stop_the_shard(provisioned) -> None:
+@pytest.mark.shards(1)
+def test_an_unconvertible_timestamp_among_400_players_does_not_stop_the_shard(stream) -> None:
     """Finding 1, end to end: before the fix the drain died on this batch again and again."""
     GameSession.objects.create(
         session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime.now(UTC) - timedelta(hours=1)
     )
     kinesis = aws_client("kinesis")
-    stream = f"poison-{datetime.now(UTC):%H%M%S%f}"
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
     data = [_snapshot(f"player{index:03d}", timestamp=_now_stamp(), score=index) for index in range(400)]
     data.insert(174, _snapshot("mallory", timestamp="0001-01-01T00:00:00+01:00"))
     data.insert(300, _snapshot("mallory", timestamp="9999-12-31T23:59:59-01:00"))
@@ -86,15 +84,13 @@ def test_an_unconvertible_timestamp_among_400_players_does_not_stop_the_shard(pr
 
 
 @pytest.mark.django_db(transaction=True)
-def test_redis_down_backs_off_and_the_batch_commits_once_redis_is_back(settings, provisioned) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.shards(1)
+def test_redis_down_backs_off_and_the_batch_commits_once_redis_is_back(settings, stream) -> None:  # type: ignore[no-untyped-def]
     """Before: the drain task died on the first batch while Redis was unreachable."""
     GameSession.objects.create(
         session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime.now(UTC) - timedelta(hours=1)
     )
     kinesis = aws_client("kinesis")
-    stream = f"noredis-{datetime.now(UTC):%H%M%S%f}"
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
     kinesis.put_records(
         StreamName=stream,
         Records=[{"Data": _snapshot(f"p{index}", timestamp=_now_stamp()), "PartitionKey": "p"} for index in range(20)],
@@ -259,13 +255,11 @@ def _session(closing_time: datetime | None = None) -> GameSession:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_snapshot_stamped_in_the_year_9999_does_not_freeze_the_standing(provisioned) -> None:
+@pytest.mark.shards(1)
+def test_a_snapshot_stamped_in_the_year_9999_does_not_freeze_the_standing(stream) -> None:
     """Before: the 9999 snapshot won every comparison, so nothing the player did later counted."""
     _session()
     kinesis = aws_client("kinesis")
-    stream = f"future-{datetime.now(UTC):%H%M%S%f}"
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
     for data in (
         _snapshot("ann", timestamp="9999-12-31T23:59:59.999Z", score=999_999),
         _snapshot("ann", timestamp=_now_stamp(), score=120),

@@ -54,7 +54,7 @@ def kinesis(kinesalite: ChildService) -> Any:
 
 
 @pytest.fixture
-def stream(kinesis: Any) -> Callable[[int], str]:
+def kinesalite_stream(kinesis: Any) -> Callable[[int], str]:
     GameSession.objects.create(
         session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime(2026, 1, 1, tzinfo=UTC)
     )
@@ -186,8 +186,8 @@ def _assert_exactly_once_and_parents_first(kinesis: Any, stream: str, put: int) 
     return leases
 
 
-def test_records_put_before_during_and_after_a_split_end_in_standings_exactly_once(kinesis, stream) -> None:
-    name = stream(1)
+def test_records_put_before_during_and_after_a_split_end_in_standings_exactly_once(kinesis, kinesalite_stream) -> None:
+    name = kinesalite_stream(1)
     producer = Producer(kinesis, name)
     producer.start()
     _drain_while(kinesis, name, 2.0)
@@ -209,8 +209,8 @@ def test_records_put_before_during_and_after_a_split_end_in_standings_exactly_on
     assert all(ScoreEvent.objects.filter(shard_id=child.shard_id).exists() for child in children)
 
 
-def test_records_put_before_during_and_after_a_merge_end_in_standings_exactly_once(kinesis, stream) -> None:
-    name = stream(2)
+def test_records_put_before_during_and_after_a_merge_end_in_standings_exactly_once(kinesis, kinesalite_stream) -> None:
+    name = kinesalite_stream(2)
     producer = Producer(kinesis, name)
     producer.start()
     _drain_while(kinesis, name, 2.0)
@@ -229,8 +229,8 @@ def test_records_put_before_during_and_after_a_merge_end_in_standings_exactly_on
     assert all(leases[parent].finished for parent in child.parent_shard_ids)
 
 
-def test_a_drain_of_a_closed_shard_read_to_its_end_finishes_at_once(kinesis, stream) -> None:
-    name = stream(1)
+def test_a_drain_of_a_closed_shard_read_to_its_end_finishes_at_once(kinesis, kinesalite_stream) -> None:
+    name = kinesalite_stream(1)
     kinesis.put_records(StreamName=name, Records=[Producer(kinesis, name)._snapshot() for _ in range(10)])
     kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
     _wait_active(kinesis, name)

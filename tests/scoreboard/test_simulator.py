@@ -31,15 +31,6 @@ def _read_stream(stream: str) -> list[dict]:
     return records
 
 
-@pytest.fixture
-def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
-    name = f"sim-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
 def test_records_land_on_the_stream_in_the_games_format_with_exact_fault_counts(stream: str) -> None:
     closing = datetime.now(UTC) + timedelta(hours=1)
     faults = FaultPlan(malformed=7, wrong_types=5, unknown_session=4, late=3, duplicates=6)

@@ -18,31 +18,12 @@ from scoreboard.stream.routing import StreamRecord
 from scoreboard.stream.shards import ADOPTION_CLOCK_MARGIN, shards_sync, stream_incarnation
 from sessions.models import GameSession
 from tests.scoreboard.test_consumer import drain_all
+from tests.streams import stream_recreate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
 SHARD = "shardId-000000000000"
 FIRST_RUN = "X261127T140000"
 SECOND_RUN = "X261127T150000"
-
-
-@pytest.fixture
-def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
-    name = f"incarnation-{datetime.now(UTC):%H%M%S%f}"
-    _create(name)
-    return name
-
-
-def _create(name: str, shards: int = 1) -> None:
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=shards)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-
-
-def _recreate(name: str) -> None:
-    kinesis = aws_client("kinesis")
-    kinesis.delete_stream(StreamName=name)
-    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    _create(name)
 
 
 def _put(name: str, session_id: str, scores: list[tuple[str, int]]) -> list[int]:
@@ -86,7 +67,7 @@ def test_a_recreated_stream_is_drained_from_its_beginning_and_the_old_leases_sta
     assert stale.lease_pk == old.pk
 
     GameSession.objects.filter(session_id=FIRST_RUN).update(closing_time=timezone.now())  # one open at a time
-    _recreate(stream)
+    stream_recreate(stream, shards=1)
     make_session(session_id=SECOND_RUN)
     second = _put(stream, SECOND_RUN, [("ann", 50), ("bob", 70), ("ann", 90), ("cid", 20)])
     assert second == [1, 2, 3, 4]  # far below the old checkpoint: read after it, nothing would come
@@ -119,9 +100,8 @@ def test_a_recreated_stream_is_drained_from_its_beginning_and_the_old_leases_sta
     assert fence.lease_pk == new.pk
 
 
-def test_leases_written_before_incarnations_are_adopted_only_when_provably_this_streams(provisioned) -> None:
-    stream = f"legacy-{datetime.now(UTC):%H%M%S%f}"
-    _create(stream, shards=2)
+@pytest.mark.shards(2)
+def test_leases_written_before_incarnations_are_adopted_only_when_provably_this_streams(stream: str) -> None:
     kinesis = aws_client("kinesis")
     created = stream_incarnation(kinesis=kinesis, stream_name=stream).created_at
     shard_ids = sorted(shard["ShardId"] for shard in kinesis.list_shards(StreamName=stream)["Shards"])

@@ -10,12 +10,11 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from alienportal.access import Role
-from alienportal.aws import aws_client
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import seat_allocate, session_open
 from tests.sessions.conftest import user_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.shards(1), pytest.mark.django_db]
 
 NOT_YOURSELF = {"errorMessage": "Players may only play as themselves.", "errorCode": "NotYourself"}
 
@@ -43,16 +42,6 @@ def _status(session_id: str, nickname: str, lives: int = 3) -> str:
 @pytest.fixture
 def alice() -> APIClient:
     return _as(user_in(Role.PLAYERS, "alice"))
-
-
-@pytest.fixture
-def stream(provisioned, settings) -> str:  # type: ignore[no-untyped-def]
-    name = f"as-self-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    settings.KINESIS_STREAM_NAME = name
-    return name
 
 
 def test_alice_cannot_take_bobs_seat_or_fill_the_session(alice: APIClient) -> None:

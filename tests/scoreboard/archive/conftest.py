@@ -31,15 +31,6 @@ SESSION_ID = "X261127T130000"
 OTHER_ID = "X261127T130500"
 
 
-@pytest.fixture
-def stream(provisioned) -> str:  # type: ignore[no-untyped-def]
-    name = f"archive-{datetime.now(UTC):%H%M%S%f}"
-    kinesis = aws_client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
 class OwnS3:
     """A moto server of the test's own for S3; `freeze` makes it stop answering, `thaw` resumes it."""
 

@@ -1,0 +1,20 @@
+"""Kinesis streams of a test's own on the suite's moto server."""
+
+from __future__ import annotations
+
+from alienportal.aws import aws_client
+
+
+def stream_create(name: str, *, shards: int) -> None:
+    """Create the stream `name` with `shards` shards and wait until it exists."""
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+
+
+def stream_recreate(name: str, *, shards: int) -> None:
+    """Delete the stream `name` and create it again under the same name (a new incarnation)."""
+    kinesis = aws_client("kinesis")
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    stream_create(name, shards=shards)
