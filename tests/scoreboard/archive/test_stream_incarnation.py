@@ -10,10 +10,10 @@ from django.utils import timezone
 from scoreboard.archive.selectors import archive_status
 from scoreboard.models import LeaseConsumer, ShardLease
 from sessions.models import GameSession
-from tests.scoreboard.test_stream_incarnation import FIRST_RUN, SECOND_RUN, _put, _recreate
-from tests.scoreboard.test_stream_incarnation import stream as stream
+from tests.scoreboard.test_stream_incarnation import FIRST_RUN, SECOND_RUN, _put
+from tests.streams import stream_recreate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
 
 
 def test_the_archive_reads_a_recreated_stream_from_its_beginning(
@@ -24,7 +24,7 @@ def test_the_archive_reads_a_recreated_stream_from_its_beginning(
     _put(stream, FIRST_RUN, [(f"p{index}", index) for index in range(12)])
     archive_all(stream)
     GameSession.objects.filter(session_id=FIRST_RUN).update(closing_time=timezone.now())  # one open at a time
-    _recreate(stream)
+    stream_recreate(stream, shards=1)
     make_session(session_id=SECOND_RUN)
     _put(stream, SECOND_RUN, [("ann", 5), ("bob", 6), ("cid", 7)])
     archive_all(stream)
