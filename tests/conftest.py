@@ -1,30 +1,31 @@
-"""Suite-wide fixtures: an embedded moto server in server mode, provisioned like the demo."""
+"""Suite-wide fixtures: moto in server mode provisioned like the demo, streams, a held shard lease,
+sessions, the test signing key and its JWKS endpoint, clean Redis and caches for the folders that ask."""
 
 from __future__ import annotations
 
+import json
 import os
-import time
+import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
+from alienportal.auth.jwks import jwks_cache_clear
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start
+from alienportal.redis_clients import redis_client
+from scoreboard.models import ShardLease, ShardMetrics
+from scoreboard.stream.leases import Fence, lease_acquire
+from sessions.models import GameSession
+from tests.factories import GameSessionFactory
+from tests.machine import CHROMIUM, CHROMIUM_ARGS, LOG_DIR
 from tests.streams import stream_create
-
-LOG_DIR = Path(__file__).resolve().parent.parent / "var" / "test-logs"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.tokens import GAME_CLIENT_ID, REPORTS_CLIENT_ID, TEST_ISSUER, JwksServer, SigningKey, signing_key_new
 
 
 @pytest.fixture(scope="session")
@@ -87,20 +88,79 @@ def browser() -> Iterator[Any]:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def portal_client(user: Any) -> Any:
-    """Return a test client signed in as `user` the way the portal signs people in.
+@pytest.fixture
+def redis_flushed() -> None:
+    """Empty the suite's Redis database (the test settings give the suite one of its own)."""
+    redis_client().flushdb()
 
-    Local superusers use the break-glass password backend; everyone else comes through the
-    OpenID provider, so the session also carries a fresh ID-token expiry (no refresh due yet).
-    """
-    from django.test import Client
 
-    client = Client()
-    if user.is_superuser:
-        client.force_login(user, backend="alienportal.auth.backends.BreakGlassBackend")
-        return client
-    client.force_login(user, backend="alienportal.auth.backends.CognitoOIDCBackend")
-    session = client.session
-    session["oidc_id_token_expiration"] = time.time() + 3600
-    session.save()
-    return client
+@pytest.fixture
+def token_caches_cleared() -> Iterator[None]:
+    """No cached signing keys and no spent rate budgets, before and after the test."""
+    jwks_cache_clear()
+    cache.clear()
+    yield
+    jwks_cache_clear()
+
+
+@pytest.fixture
+def fence() -> Fence:
+    """A held lease of one shard of "test-stream": what the drain holds while it writes a batch."""
+    lease = ShardLease.objects.create(stream_name="test-stream", shard_id="shardId-000000000000")
+    ShardMetrics.objects.create(lease=lease)
+    acquired = lease_acquire(stream_name="test-stream", shard_id="shardId-000000000000", owner="tester")
+    assert acquired is not None
+    return acquired
+
+
+@pytest.fixture
+def make_session() -> Callable[..., GameSession]:
+    """Open a session through the service (GameSessionFactory), opened an hour before BASE_TIME."""
+
+    def make(session_id: str = "X261127T100000", closing_time: datetime | None = None, **extra: Any) -> GameSession:
+        return GameSessionFactory(session_id=session_id, closing_time=closing_time, **extra)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def jwks_server() -> Iterator[JwksServer]:
+    """Serve a JWKS document on loopback whose keys a test can change; count the fetches."""
+    state = JwksServer(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            body = json.dumps({"keys": state.keys}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def test_key() -> SigningKey:
+    return signing_key_new("test-key-1")
+
+
+@pytest.fixture
+def own_pool(settings, jwks_server: JwksServer, test_key: SigningKey) -> JwksServer:  # type: ignore[no-untyped-def]
+    """Trust the loopback JWKS and the test issuer, as a deployment trusts its Cognito pool."""
+    jwks_server.keys = [test_key.public_jwk()]
+    jwks_server.requests = 0
+    settings.COGNITO_JWKS_URL = jwks_server.url
+    settings.COGNITO_ISSUER = TEST_ISSUER
+    settings.REPORTS_API_CLIENT_IDS = [REPORTS_CLIENT_ID]
+    settings.GAME_API_CLIENT_IDS = [GAME_CLIENT_ID]
+    return jwks_server

@@ -17,7 +17,8 @@ from alienportal.access import (
     roles_of,
 )
 from alienportal.auth.authentication import token_caller
-from alienportal.auth.services import ROLE_PERMISSIONS, user_roles_sync
+from alienportal.auth.services import ROLE_PERMISSIONS
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,7 @@ SUPPORT_MAY = {
 
 
 def _user(username: str, *groups: str, superuser: bool = False) -> User:
-    user = User.objects.create_user(username=username, password="x-pass-123456", is_superuser=superuser)
-    user_roles_sync(user=user, groups=groups)
-    return User.objects.get(pk=user.pk)
+    return UserFactory(username=username, roles=groups, is_superuser=superuser)
 
 
 def _request_of(user: User):  # type: ignore[no-untyped-def]

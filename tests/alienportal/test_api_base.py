@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.http import Http404
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,11 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from alienportal.access import Capability
+from alienportal.access import Capability, Role
 from alienportal.api.base import BaseApi
 from alienportal.api.game import GameApi
 from alienportal.api.permissions import Can
 from alienportal.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Refused
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_unreadable_json_is_400_not_500() -> None:
 def test_wrong_method_and_missing_capability_answer_the_one_body() -> None:
     response = _call(ErrorProbeApi, "delete")
     assert (response.status_code, json.loads(response.content)["errorCode"]) == (405, "MethodNotAllowed")
-    support = User.objects.create_user(username="sam")
+    support = UserFactory(username="sam")
     response = _call(ManagersOnlyApi, user=support)
     assert response.status_code == 403
     assert json.loads(response.content) == {
@@ -120,8 +120,7 @@ def test_wrong_method_and_missing_capability_answer_the_one_body() -> None:
 
 
 def test_the_game_api_keeps_the_original_bodies_without_codes_of_its_own() -> None:
-    player = User.objects.create_user(username="pia")
-    player.groups.create(name="Players")
+    player = UserFactory(username="pia", roles=[Role.PLAYERS])
     response = _call(GameProbeApi, user=player)
     assert (response.status_code, json.loads(response.content)) == (422, {"errorMessage": "Session is closed."})
     response = _call(GameProbeApi)

@@ -13,8 +13,8 @@ from alienportal.access import Role
 from scoreboard.models import DeadLetter, SessionDiscards
 from sessions.models import GameSession, GameType
 from sessions.services import seat_allocate, session_open
-from tests.conftest import portal_client
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_each_role_s_home_page_links_what_it_may_use(signed_in: Callable[..., Any]) -> None:
-    manager = signed_in(user_in(Role.MANAGERS, "mia-manager"))
+    manager = signed_in(UserFactory(username="mia-manager", roles=[Role.MANAGERS]))
     manager.goto("/")
     assert manager.title() == "Home | Alien Portal"
     assert manager.get_by_role("heading", name="Welcome, mia-manager").is_visible()
@@ -62,7 +62,7 @@ def test_each_role_s_home_page_links_what_it_may_use(signed_in: Callable[..., An
     manager.get_by_role("link", name="Cost and capacity").click()
     manager.wait_for_url("**/reports/dashboards/cost/")
 
-    support = signed_in(user_in(Role.SUPPORT, "sue-support"))
+    support = signed_in(UserFactory(username="sue-support", roles=[Role.SUPPORT]))
     support.goto("/")
     assert support.locator("#home-support-desk").get_by_role("link", name="Tickets", exact=True).is_visible()
     assert support.get_by_role("link", name="Live ranking").is_visible()
@@ -73,7 +73,7 @@ def test_each_role_s_home_page_links_what_it_may_use(signed_in: Callable[..., An
     support.locator("#home-support-desk").get_by_role("link", name="Tickets", exact=True).click()
     support.wait_for_url("**/admin/support/ticket/")
 
-    nobody = signed_in(User.objects.create_user("nora-nobody"))
+    nobody = signed_in(UserFactory(username="nora-nobody"))
     response = nobody.goto("/")
     assert response.status == 403
     assert nobody.get_by_role("heading", name="No access to Alien Portal").is_visible()
@@ -82,7 +82,7 @@ def test_each_role_s_home_page_links_what_it_may_use(signed_in: Callable[..., An
 
 
 def test_a_refused_page_keeps_the_portal_s_frame_and_a_way_back(signed_in: Callable[..., Any]) -> None:
-    support = signed_in(user_in(Role.SUPPORT, "sue-support"))
+    support = signed_in(UserFactory(username="sue-support", roles=[Role.SUPPORT]))
     response = support.goto("/admin/game_sessions/gamesession/add/")
     assert response.status == 403
     assert support.get_by_text("This page is not open to your role.").is_visible()
@@ -95,7 +95,7 @@ def test_a_refused_page_keeps_the_portal_s_frame_and_a_way_back(signed_in: Calla
 
 
 def test_closing_asks_first_and_history_shows_the_audit_log(signed_in: Callable[..., Any]) -> None:
-    manager_user = user_in(Role.MANAGERS, "mia-manager")
+    manager_user = UserFactory(username="mia-manager", roles=[Role.MANAGERS])
     session = session_open(manager=manager_user, game_type=GameType.MULTIPLE_TRIALS, session_id="Careful")
     seat_allocate(nickname="ann")
     page = signed_in(manager_user, timezone_id="Asia/Tokyo")
@@ -135,7 +135,7 @@ def test_closing_asks_first_and_history_shows_the_audit_log(signed_in: Callable[
 
 
 def test_the_session_page_shows_what_was_not_counted(signed_in: Callable[..., Any]) -> None:
-    manager_user = user_in(Role.MANAGERS, "mia-manager")
+    manager_user = UserFactory(username="mia-manager", roles=[Role.MANAGERS])
     session = session_open(manager=manager_user, game_type=GameType.MULTIPLE_TRIALS, session_id="Lost")
     SessionDiscards.objects.create(session=session, after_closing=12)
     for sequence in range(1, 4):
@@ -161,7 +161,7 @@ def test_the_session_page_shows_what_was_not_counted(signed_in: Callable[..., An
 def test_the_api_docs_render_every_operation_without_the_internet(
     signed_in: Callable[..., Any], live_server: Any
 ) -> None:
-    page = signed_in(user_in(Role.MANAGERS, "mia-manager"))
+    page = signed_in(UserFactory(username="mia-manager", roles=[Role.MANAGERS]))
     elsewhere: list[str] = []
 
     def only_the_portal(route: Any) -> None:

@@ -14,20 +14,20 @@ from alienportal.access import Role
 from alienportal.dates import when_html
 from sessions.models import GameType
 from sessions.services import session_open
-from tests.conftest import portal_client
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def manager() -> User:
-    return user_in(Role.MANAGERS, "mia-manager")
+    return UserFactory(username="mia-manager", roles=[Role.MANAGERS])
 
 
 @pytest.fixture
 def support() -> User:
-    return user_in(Role.SUPPORT, "sue-support")
+    return UserFactory(username="sue-support", roles=[Role.SUPPORT])
 
 
 def _home(client: Client) -> str:
@@ -94,7 +94,7 @@ def test_a_stranger_is_sent_to_sign_in_and_people_without_a_role_are_refused() -
     assert response["Location"] == "/oidc/authenticate/?next=%2F"
 
     for role, name in ((None, "nora-nobody"), (Role.PLAYERS, "pete-player")):
-        user = User.objects.create_user(name) if role is None else user_in(role, name)
+        user = UserFactory(username=name, roles=[role] if role else [])
         response = portal_client(user).get("/")
         page = response.content.decode()
         assert response.status_code == 403

@@ -88,7 +88,7 @@ def manager_client() -> Any:
 
     from alienportal.access import Role
     from alienportal.auth.services import user_roles_sync
-    from tests.conftest import portal_client
+    from tests.portal import portal_client
 
     user, _ = User.objects.get_or_create(username="bench-manager")
     user_roles_sync(user=user, groups=[Role.MANAGERS.value])
@@ -126,7 +126,7 @@ def browser_freshness(seconds: int, rate: int) -> dict[str, Any]:
     from alienportal.aws import aws_client
     from alienportal.devstack.services import MOTO_CREDENTIALS, moto_start
     from scoreboard.stream.records import Snapshot
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.machine import CHROMIUM, CHROMIUM_ARGS
 
     reset()
     open_session()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from alienportal.aws import aws_client
-from tests.contract.conftest import GameClient, Pool
+from tests.contract.game import GameClient, Pool
 
 pytestmark = pytest.mark.django_db
 

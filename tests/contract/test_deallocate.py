@@ -8,7 +8,7 @@ import pytest
 
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import session_open
-from tests.contract.conftest import GameClient, Pool
+from tests.contract.game import GameClient, Pool
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from alienportal.redis_clients import redis_client
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import session_open
-from tests.contract.conftest import PASSWORD, Pool
+from tests.contract.game import PASSWORD, Pool
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"

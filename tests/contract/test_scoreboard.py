@@ -13,9 +13,8 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameType
 from sessions.services import session_open
-from tests.contract.conftest import GameClient, Pool
+from tests.contract.game import GameClient, Pool
 from tests.contract.test_updatestatus import status_of
-from tests.scoreboard.conftest import fence  # noqa: F401 - a held shard lease, the drain's write path
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def _scoreboard(client: GameClient, session_id: str) -> list[dict[str, object]]:
     return sorted(board, key=cmp_to_key(_scoreboard_sort))
 
 
-def test_the_top_x_in_the_fields_the_starfield_prints(pool: Pool, fence: Fence) -> None:  # noqa: F811
+def test_the_top_x_in_the_fields_the_starfield_prints(pool: Pool, fence: Fence) -> None:
     redis_client().flushdb()
     _, player = pool.player()
     session = session_open(manager=None, game_type=GameType.MULTIPLE_TRIALS, top_x=3)

@@ -10,7 +10,7 @@ import pytest
 from alienportal.aws import aws_client
 from sessions.models import GameType
 from sessions.services import session_open
-from tests.contract.conftest import Pool
+from tests.contract.game import Pool
 from tests.scoreboard.replay import stream_read_all
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.django_db]

@@ -22,7 +22,7 @@ from channels.testing import WebsocketCommunicator
 from alienportal.asgi import application
 from sessions.models import GameType
 from sessions.services import session_open, session_start
-from tests.contract.conftest import GameClient, Pool
+from tests.contract.game import GameClient, Pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"https://game.example")

@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, get_resolver
 
 from reports.api.urls import urlpatterns
-from tests.reports.conftest import (
+from tests.reports.callers import (
     ANONYMOUS,
     MANAGER,
     PLAYER,

@@ -17,8 +17,9 @@ from reports.api.serializers import LEADERBOARD_COLUMNS, RANKED_COLUMNS, SESSION
 from scoreboard.models import DeadLetter
 from scoreboard.selectors.history import leaderboard_window
 from sessions.models import GameType
-from tests.alienportal.auth.conftest import claims_for
-from tests.reports.conftest import BASE_TIME, MANAGER, SUPPORT, body
+from tests.factories import BASE_TIME
+from tests.reports.callers import MANAGER, SUPPORT, body
+from tests.tokens import claims_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

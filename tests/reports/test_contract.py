@@ -19,7 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from tests.reports.conftest import REST_CLIENT
+from tests.reports.callers import REST_CLIENT
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,8 @@ from reports.api.serializers import RANKED_COLUMNS
 from scoreboard.models import Standing
 from scoreboard.ranking import rank_key
 from sessions.models import GameSession, GameType
-from tests.conftest import LOG_DIR, portal_client
+from tests.machine import LOG_DIR
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +43,7 @@ CHILD = textwrap.dedent(
     import django
     django.setup()
     from django.contrib.auth.models import User
-    from tests.conftest import portal_client
+    from tests.portal import portal_client
 
     def peak_mib():
         for line in open("/proc/self/status"):

@@ -24,8 +24,8 @@ def main(seeds: int) -> dict:
     call_command("migrate", verbosity=0)
     from scoreboard.models import ShardLease, Standing
     from sessions.models import GameSession, GameType
+    from tests.factories import BASE_TIME
     from tests.scoreboard import test_best_game as rule
-    from tests.scoreboard.conftest import BASE_TIME
 
     for seed in range(seeds):
         Standing.objects.all().delete()

@@ -16,10 +16,8 @@ from scoreboard.models import DeadLetter, ShardLease, Standing, WorkerHeartbeat
 from scoreboard.selectors.health import pipeline_health
 from scoreboard.stream.leases import heartbeat_beat
 from scoreboard.stream.persist import batch_persist
-from sessions.models import GameSession
-from tests.conftest import portal_client
-from tests.scoreboard.conftest import BASE_TIME, record
-from tests.sessions.conftest import user_in
+from tests.factories import BASE_TIME, GameSessionFactory, UserFactory, record
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,12 +26,12 @@ HOSTILE = b'<script>alert("x")</script>\x00\xff\x1b[31m'
 
 @pytest.fixture
 def support() -> User:
-    return user_in(Role.SUPPORT, "sam-support")
+    return UserFactory(username="sam-support", roles=[Role.SUPPORT])
 
 
 @pytest.fixture
 def manager() -> User:
-    return user_in(Role.MANAGERS, "mia-manager")
+    return UserFactory(username="mia-manager", roles=[Role.MANAGERS])
 
 
 def test_a_dead_letter_payload_is_shown_escaped_as_text_and_hex(manager: User, support: User) -> None:
@@ -65,7 +63,7 @@ def _unknown_session_letter(fence) -> DeadLetter:  # type: ignore[no-untyped-def
 
 def test_a_manager_replays_selected_dead_letters_once_their_session_exists(manager: User, fence) -> None:  # type: ignore[no-untyped-def]
     letter = _unknown_session_letter(fence)
-    GameSession.objects.create(session_id="XLATE", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME)
+    GameSessionFactory(session_id="XLATE", opening_time=BASE_TIME)
 
     response = portal_client(manager).post(
         "/admin/scoreboard/deadletter/", {"action": "replay", "_selected_action": [letter.pk]}, follow=True
@@ -90,7 +88,7 @@ def test_a_manager_replays_selected_dead_letters_once_their_session_exists(manag
 
 def test_support_sees_no_replay_action_and_cannot_post_one(support: User, fence) -> None:  # type: ignore[no-untyped-def]
     letter = _unknown_session_letter(fence)
-    GameSession.objects.create(session_id="XLATE", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME)
+    GameSessionFactory(session_id="XLATE", opening_time=BASE_TIME)
     client = portal_client(support)
     assert 'value="replay"' not in client.get("/admin/scoreboard/deadletter/").content.decode()
 
@@ -149,13 +147,11 @@ def test_heartbeats_of_finished_drain_calls_are_pruned_by_the_beat_task_after_th
 def test_reconciliations_are_read_only_for_who_sees_health_and_hidden_from_players(
     manager: User, support: User
 ) -> None:
-    session = GameSession.objects.create(
-        session_id="X261127T080000", game_type="MULTIPLE_TRIALS", opening_time=BASE_TIME, closing_time=BASE_TIME
-    )
+    session = GameSessionFactory(session_id="X261127T080000", opening_time=BASE_TIME, closing_time=BASE_TIME)
     run = ReconciliationRun.objects.create(
         session=session, checked_at=timezone.now(), ok=False, differences=2, first_difference="discards: 1 != 2"
     )
-    player = user_in(Role.PLAYERS, "pat-player")
+    player = UserFactory(username="pat-player", roles=[Role.PLAYERS])
     for user in (manager, support):
         client = portal_client(user)
         page = client.get("/admin/archive/reconciliationrun/").content.decode()

@@ -25,7 +25,7 @@ from scoreboard.selectors import ranking_top
 from scoreboard.stream.leases import lease_acquire
 from scoreboard.stream.persist import batch_persist
 from sessions.models import GameType
-from tests.scoreboard.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SESSION_ID = "X261127T100000"

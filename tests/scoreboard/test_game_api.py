@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from alienportal.aws import aws_client
@@ -13,7 +12,7 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameType
 from sessions.services import seat_allocate, session_open
-from tests.scoreboard.conftest import record
+from tests.factories import UserFactory, record
 from tests.scoreboard.replay import stream_read_all
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
@@ -29,9 +28,7 @@ GOOD = {
 
 
 def _client(group: str | None = "Players") -> APIClient:
-    user = User.objects.create_user(username=f"u-{group}", password="x")
-    if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    user = UserFactory(username=f"u-{group}", roles=[group] if group else [])
     client = APIClient()
     client.force_authenticate(user)
     return client
@@ -106,7 +103,7 @@ def test_only_players_and_managers_use_the_game_api(make_session) -> None:
 
 
 def test_the_game_resources_are_in_the_openapi_schema() -> None:
-    user = User.objects.create_user(username="schema", password="x")
+    user = UserFactory(username="schema")
     client = APIClient()
     client.force_authenticate(user)
     schema = client.get("/api/schema/", {"format": "json"}).json()

@@ -16,7 +16,7 @@ from scoreboard.simulator import CheatPlan
 from sessions.models import GameType, Seat, SeatState
 from sessions.selectors import seat_counts
 from sessions.services import seat_allocate, seat_deallocate, session_close, session_open
-from tests.scoreboard.conftest import GamePortal
+from tests.scoreboard.game_portal import GamePortal
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -30,7 +30,7 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 from sessions.selectors import session_list
-from tests.scoreboard.conftest import BASE_TIME
+from tests.factories import BASE_TIME, GameSessionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,9 +70,7 @@ class Game:
         self.before_session: set[int] = set()  # records that named a session before it existed
 
     def session(self, session_id: str, *, opened: datetime, closed: datetime | None, game_type: str) -> GameSession:
-        return GameSession.objects.create(
-            session_id=session_id, game_type=game_type, opening_time=opened, closing_time=closed
-        )
+        return GameSessionFactory(session_id=session_id, game_type=game_type, opening_time=opened, closing_time=closed)
 
     def play(self, session_id: str, start: datetime, *, players: list[str], late_after: datetime | None) -> None:
         """Each player plays one game: snapshots with growing score and shots, lives falling, maybe to 0."""

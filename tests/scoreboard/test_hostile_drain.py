@@ -23,6 +23,7 @@ from scoreboard.stream.records import RecordRejected, snapshot_parse
 from scoreboard.stream.routing import StreamRecord
 from scoreboard.stream.shards import shards_sync
 from sessions.models import GameSession, GameType
+from tests.factories import GameSessionFactory
 
 SESSION_ID = "X261127T140000"
 
@@ -62,9 +63,7 @@ def test_a_timestamp_that_cannot_move_to_utc_is_rejected_not_raised(timestamp: s
 @pytest.mark.shards(1)
 def test_an_unconvertible_timestamp_among_400_players_does_not_stop_the_shard(stream) -> None:
     """Finding 1, end to end: before the fix the drain died on this batch again and again."""
-    GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime.now(UTC) - timedelta(hours=1)
-    )
+    GameSessionFactory(session_id=SESSION_ID, opening_time=datetime.now(UTC) - timedelta(hours=1))
     kinesis = aws_client("kinesis")
     data = [_snapshot(f"player{index:03d}", timestamp=_now_stamp(), score=index) for index in range(400)]
     data.insert(174, _snapshot("mallory", timestamp="0001-01-01T00:00:00+01:00"))
@@ -87,9 +86,7 @@ def test_an_unconvertible_timestamp_among_400_players_does_not_stop_the_shard(st
 @pytest.mark.shards(1)
 def test_redis_down_backs_off_and_the_batch_commits_once_redis_is_back(settings, stream) -> None:  # type: ignore[no-untyped-def]
     """Before: the drain task died on the first batch while Redis was unreachable."""
-    GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime.now(UTC) - timedelta(hours=1)
-    )
+    GameSessionFactory(session_id=SESSION_ID, opening_time=datetime.now(UTC) - timedelta(hours=1))
     kinesis = aws_client("kinesis")
     kinesis.put_records(
         StreamName=stream,
@@ -246,11 +243,8 @@ def held_fence():  # type: ignore[no-untyped-def]
 
 
 def _session(closing_time: datetime | None = None) -> GameSession:
-    return GameSession.objects.create(
-        session_id=SESSION_ID,
-        game_type=GameType.MULTIPLE_TRIALS,
-        opening_time=datetime(2026, 1, 1, tzinfo=UTC),
-        closing_time=closing_time,
+    return GameSessionFactory(
+        session_id=SESSION_ID, opening_time=datetime(2026, 1, 1, tzinfo=UTC), closing_time=closing_time
     )
 
 

@@ -18,7 +18,7 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.publish import live_channel
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import Seat, SeatState
-from tests.scoreboard.conftest import BASE_TIME, record
+from tests.factories import BASE_TIME, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,7 @@ from scoreboard.models import DeadLetter, ShardLease, ShardMetrics, ShardMetrics
 from scoreboard.selectors.pipeline import PipelineSummary, pipeline_shard_figures, pipeline_summary
 from scoreboard.stream.persist import StreamRecord, batch_persist
 from scoreboard.stream.samples import SAMPLE_RETENTION, pipeline_sample_take
-from tests.scoreboard.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,7 @@ from alienportal.devstack.services import ChildService
 from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, Standing
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.shards import shards_drainable, shards_sync
-from sessions.models import GameSession, GameType
+from tests.factories import GameSessionFactory
 from tests.scoreboard.replay import stream_replay
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,9 +55,7 @@ def kinesis(kinesalite: ChildService) -> Any:
 
 @pytest.fixture
 def kinesalite_stream(kinesis: Any) -> Callable[[int], str]:
-    GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    GameSessionFactory(session_id=SESSION_ID, opening_time=datetime(2026, 1, 1, tzinfo=UTC))
 
     def create(shards: int) -> str:
         name = f"reshard-{uuid.uuid4().hex[:8]}"

@@ -9,8 +9,8 @@ from scoreboard.models import DeadLetter, SessionDiscards
 from scoreboard.selectors.discards import session_losses
 from sessions.models import GameType
 from sessions.services import session_close, session_open
-from tests.conftest import portal_client
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def _letter(sequence: int, data: bytes, reason: str, session_id: str = "Lost") -
 
 @pytest.fixture
 def lossy_session():  # type: ignore[no-untyped-def]
-    manager = user_in(Role.MANAGERS, "mia-manager")
+    manager = UserFactory(username="mia-manager", roles=[Role.MANAGERS])
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Lost")
     session_close(manager=manager, session=session)
     SessionDiscards.objects.create(session=session, after_closing=361)
@@ -57,7 +57,7 @@ def test_the_selector_counts_by_reason_and_keeps_the_latest_five(lossy_session) 
 
 @pytest.mark.parametrize("role", [Role.MANAGERS, Role.SUPPORT])
 def test_the_session_page_shows_them_with_a_link_to_every_dead_letter(lossy_session, role) -> None:  # type: ignore[no-untyped-def]
-    viewer = user_in(role, f"viewer-{role.value.lower()}")
+    viewer = UserFactory(username=f"viewer-{role.value.lower()}", roles=[role])
     page = portal_client(viewer).get(f"/admin/game_sessions/gamesession/{lossy_session.pk}/change/").content.decode()
     assert "Records not counted" in page
     assert '<strong id="discarded-after-closing">361</strong>' in page
@@ -73,14 +73,14 @@ def test_the_session_page_shows_them_with_a_link_to_every_dead_letter(lossy_sess
 
 
 def test_the_link_lists_this_session_s_dead_letters_only(lossy_session) -> None:  # type: ignore[no-untyped-def]
-    manager = user_in(Role.MANAGERS, "max-manager")
+    manager = UserFactory(username="max-manager", roles=[Role.MANAGERS])
     page = portal_client(manager).get("/admin/scoreboard/deadletter/?session_id__exact=Lost").content.decode()
     assert page.count('class="field-reason"') == 9  # the session's nine, not the other session's
     assert "9 dead letters" in page
 
 
 def test_a_session_with_nothing_lost_says_so() -> None:
-    manager = user_in(Role.MANAGERS, "mia-manager")
+    manager = UserFactory(username="mia-manager", roles=[Role.MANAGERS])
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS)
     page = portal_client(manager).get(f"/admin/game_sessions/gamesession/{session.pk}/change/").content.decode()
     assert "none discarded, no dead letters" in page

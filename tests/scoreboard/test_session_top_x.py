@@ -6,9 +6,8 @@ import pytest
 
 from scoreboard.stream.persist import batch_persist
 from sessions.services import session_open
-from tests.conftest import portal_client
-from tests.scoreboard.conftest import record
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory, record
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +16,7 @@ def test_the_session_page_lists_the_top_x_in_ranking_order(fence) -> None:  # ty
     from alienportal.access import Role
     from sessions.models import GameType
 
-    manager = user_in(Role.MANAGERS, "mia-manager")
+    manager = UserFactory(username="mia-manager", roles=[Role.MANAGERS])
     session = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, top_x=2, session_id="X261127T100000")
     batch_persist(
         fence=fence,

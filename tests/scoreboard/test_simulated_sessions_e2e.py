@@ -15,7 +15,7 @@ from scoreboard.selectors.health import pipeline_records_total
 from sessions.models import GameType
 from sessions.selectors import seat_counts
 from sessions.services import session_close, session_open
-from tests.scoreboard.conftest import GamePortal
+from tests.scoreboard.game_portal import GamePortal
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PLAYERS = 6

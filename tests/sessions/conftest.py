@@ -6,21 +6,14 @@ import pytest
 from django.contrib.auth.models import User
 
 from alienportal.access import Role
-from alienportal.auth.services import user_roles_sync
-
-
-def user_in(role: Role, username: str) -> User:
-    """Create a user with `role`, its group and permissions synced as at a provider sign-in."""
-    user = User.objects.create_user(username=username, password="x-pass-123456")
-    user_roles_sync(user=user, groups=[role.value])
-    return User.objects.get(pk=user.pk)
+from tests.factories import UserFactory
 
 
 @pytest.fixture
 def manager(db: None) -> User:
-    return user_in(Role.MANAGERS, "mia-manager")
+    return UserFactory(username="mia-manager", roles=[Role.MANAGERS])
 
 
 @pytest.fixture
 def player(db: None) -> User:
-    return user_in(Role.PLAYERS, "pete-player")
+    return UserFactory(username="pete-player", roles=[Role.PLAYERS])

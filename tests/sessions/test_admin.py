@@ -14,8 +14,8 @@ from sessions import top_x
 from sessions.models import GameSession, GameType, SeatState, SessionPublication
 from sessions.services import seat_allocate, seat_release, seats_release_finished, session_open
 from sessions.top_x import top_x_provider_register
-from tests.conftest import portal_client
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def manager_browser(manager: User) -> Client:
 
 @pytest.fixture
 def support(db: None) -> User:
-    return user_in(Role.SUPPORT, "sue-support")
+    return UserFactory(username="sue-support", roles=[Role.SUPPORT])
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from alienportal.models import AuditEntry
 from sessions.models import GameSession
-from tests.conftest import portal_client
+from tests.portal import portal_client
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "test-logs"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -13,7 +13,7 @@ from alienportal.access import Role
 from alienportal.dates import js_time
 from sessions.models import GameSession, GameType
 from sessions.services import seats_release_finished, session_close, session_open
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_only_players_and_managers_may_call_the_game_api(manager: User) -> None:
     assert anonymous.post("/v1/allocate", {"Username": "x"}, format="json").status_code in (401, 403)
 
     support = APIClient()
-    support.force_authenticate(user_in(Role.SUPPORT, "sue-support"))
+    support.force_authenticate(UserFactory(username="sue-support", roles=[Role.SUPPORT]))
     assert support.get("/v1/session").status_code == 403
     assert support.post("/v1/allocate", {"Username": "x"}, format="json").status_code == 403
 

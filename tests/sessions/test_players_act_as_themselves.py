@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from alienportal.access import Role
 from sessions.models import GameType, Seat, SeatState
 from sessions.services import seat_allocate, session_open
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.django_db]
 
@@ -41,7 +41,7 @@ def _status(session_id: str, nickname: str, lives: int = 3) -> str:
 
 @pytest.fixture
 def alice() -> APIClient:
-    return _as(user_in(Role.PLAYERS, "alice"))
+    return _as(UserFactory(username="alice", roles=[Role.PLAYERS]))
 
 
 def test_alice_cannot_take_bobs_seat_or_fill_the_session(alice: APIClient) -> None:

@@ -10,8 +10,8 @@ from alienportal.access import Role
 from alienportal.models import AuditEntry
 from support.models import CannedReply, MessageKind, Priority, SlaPolicy, Status, Ticket
 from support.services import ticket_note, ticket_reply
-from tests.conftest import portal_client
-from tests.support.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def _change(ticket: Ticket) -> str:
 
 @pytest.mark.parametrize("role", [Role.SUPPORT, Role.MANAGERS])
 def test_the_desk_opens_a_ticket_from_the_admin(role: Role) -> None:
-    user = user_in(role, "desk")
+    user = UserFactory(username="desk", roles=[role])
     client = portal_client(user)
     response = client.post(
         reverse("admin:support_ticket_add"),
@@ -98,7 +98,7 @@ def test_the_list_shows_saved_views_summary_and_sla_colours(agent: User, ticket:
 
 @pytest.mark.parametrize("role", [Role.PLAYERS, None])
 def test_players_and_people_without_a_role_cannot_reach_tickets(role: Role | None, ticket: Ticket) -> None:
-    user = user_in(role, "outsider") if role else User.objects.create_user(username="outsider")
+    user = UserFactory(username="outsider", roles=[role] if role else [])
     client = portal_client(user)
     assert client.get(_change(ticket)).status_code == 403
     assert client.post(reverse("admin:support_ticket_reply", args=[ticket.pk]), {"body": "x"}).status_code == 403

@@ -13,7 +13,7 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
 from support.models import Category, Ticket
 from support.services.cheating import cheat_tickets_raise
-from tests.scoreboard.conftest import BASE_TIME
+from tests.factories import BASE_TIME
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from support.errors import Refused
 from support.models import Category, MessageKind, Source, Status, Ticket
 from support.services.cheating import cheat_tickets_raise, ticket_flag_dismiss
 from support.services.tickets import ticket_transition
-from tests.conftest import portal_client
-from tests.scoreboard.conftest import record
+from tests.factories import record
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from alienportal.models import AuditEntry
 from scoreboard.stream.persist import batch_persist
-from sessions.models import GameSession, GameType, Seat, SeatState
+from sessions.models import GameType, Seat, SeatState
 from sessions.services import seat_allocate
 from support.models import MessageKind, Source, Status
 from support.services import ticket_open
-from tests.conftest import portal_client
-from tests.scoreboard.conftest import BASE_TIME, record
+from tests.factories import BASE_TIME, GameSessionFactory, record
+from tests.portal import portal_client
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "test-logs"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,10 +39,8 @@ def page(browser: Any, live_server: Any, agent: User) -> Iterator[Any]:
 def test_support_finds_the_ticket_reads_the_trail_releases_the_seat_replies_and_resolves(
     page: Any, agent: User, fence: Any
 ) -> None:
-    session = GameSession.objects.create(
-        session_id="X261127T093000",
-        game_type=GameType.SINGLE_TRIAL,
-        opening_time=BASE_TIME - timedelta(minutes=30),
+    session = GameSessionFactory(
+        session_id="X261127T093000", game_type=GameType.SINGLE_TRIAL, opening_time=BASE_TIME - timedelta(minutes=30)
     )
     seat_allocate(nickname="zoe")
     batch_persist(

@@ -16,7 +16,7 @@ from sessions.models import GameSession
 from support.models import MessageKind
 from support.services import ticket_open
 from support.services.actions import ticket_standing_hide, ticket_standing_show
-from tests.scoreboard.conftest import BASE_TIME, record
+from tests.factories import BASE_TIME, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from support.models import MessageKind, Source, Status, Ticket
 from support.services import ticket_note, ticket_open, ticket_reply, ticket_transition
-from tests.alienportal.auth.conftest import GAME_CLIENT_ID, REPORTS_CLIENT_ID, claims_for
+from tests.tokens import GAME_CLIENT_ID, REPORTS_CLIENT_ID, claims_for
 
 pytestmark = pytest.mark.django_db
 

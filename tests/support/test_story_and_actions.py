@@ -28,16 +28,15 @@ from support.services.actions import (
     ticket_seat_release,
 )
 from support.story import player_story
-from tests.conftest import portal_client
-from tests.scoreboard.conftest import record
-from tests.support.conftest import user_in
+from tests.factories import GameSessionFactory, UserFactory, record
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def desk() -> User:
-    return user_in(Role.SUPPORT, "sam-support")
+    return UserFactory(username="sam-support", roles=[Role.SUPPORT])
 
 
 def test_the_story_shows_standings_trail_marks_seats_dead_letters_and_tickets(make_session, fence, desk) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +79,7 @@ def test_the_story_shows_standings_trail_marks_seats_dead_letters_and_tickets(ma
 def _one_game_session() -> GameSession:
     from django.utils import timezone
 
-    return GameSession.objects.create(
+    return GameSessionFactory(
         session_id="X261127T120000", game_type=GameType.SINGLE_TRIAL, opening_time=timezone.now() - timedelta(minutes=5)
     )
 
@@ -173,7 +172,7 @@ def test_outsiders_cannot_act(role: Role, desk) -> None:  # type: ignore[no-unty
     session = _one_game_session()
     seat_allocate(nickname="ann")
     ticket = ticket_open(actor=desk, nickname="ann", subject="stuck")
-    client = portal_client(user_in(role, "ann"))
+    client = portal_client(UserFactory(username="ann", roles=[role]))
     url = reverse("admin:support_ticket_act", args=[ticket.pk, "seat_release"])
     assert client.post(url, {"reason": "me", "session": session.pk}).status_code == 403
     assert Seat.objects.get(nickname="ann").state == SeatState.PLAYING

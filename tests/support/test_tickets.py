@@ -22,7 +22,7 @@ from support.services import (
     ticket_transition,
 )
 from support.services.canned import canned_body_check
-from tests.support.conftest import user_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,7 @@ def test_empty_or_oversized_text_is_invalid(ticket: Ticket, agent: User) -> None
 
 
 def test_only_people_who_work_tickets_can_be_assigned(ticket: Ticket, agent: User, manager: User) -> None:
-    player = user_in(Role.PLAYERS, "pete")
+    player = UserFactory(username="pete", roles=[Role.PLAYERS])
     with pytest.raises(Invalid):
         ticket_assign(actor=manager, ticket=ticket, assignee=player)
 
@@ -195,8 +195,8 @@ def test_canned_replies_fill_in_the_ticket(ticket: Ticket, agent: User) -> None:
 
 def test_for_user_gives_the_desk_everything_and_players_their_own(ticket: Ticket, agent: User, manager: User) -> None:
     other = ticket_open(actor=agent, nickname="max", subject="cannot play")
-    zoe = user_in(Role.PLAYERS, "zoe")
-    nobody = User.objects.create_user(username="nobody")
+    zoe = UserFactory(username="zoe", roles=[Role.PLAYERS])
+    nobody = UserFactory(username="nobody")
 
     assert set(Ticket.objects.for_user(agent)) == {ticket, other}
     assert set(Ticket.objects.for_user(manager)) == {ticket, other}

@@ -10,7 +10,7 @@ from django.test import Client
 
 from alienportal.api.throttling import AtomicCallerRateThrottle
 from alienportal.redis_clients import redis_client
-from tests.alienportal.auth.conftest import SigningKey, claims_for
+from tests.tokens import SigningKey, claims_for
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alienportal.auth.conftest import GAME_CLIENT_ID, REPORTS_CLIENT_ID, SigningKey, claims_for
+from tests.tokens import GAME_CLIENT_ID, REPORTS_CLIENT_ID, SigningKey, claims_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.alienportal.auth.api_token_urls")]
 

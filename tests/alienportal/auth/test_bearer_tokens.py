@@ -15,14 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from alienportal.aws import aws_client
 from alienportal.provisioning import DEMO_USERS
-from tests.alienportal.auth.conftest import (
-    GAME_CLIENT_ID,
-    REPORTS_CLIENT_ID,
-    TEST_ISSUER,
-    SigningKey,
-    claims_for,
-    signing_key_new,
-)
+from tests.tokens import GAME_CLIENT_ID, REPORTS_CLIENT_ID, TEST_ISSUER, SigningKey, claims_for, signing_key_new
 
 pytestmark = pytest.mark.django_db
 

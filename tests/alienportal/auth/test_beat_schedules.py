@@ -7,16 +7,14 @@ from django.contrib.auth.models import User
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from alienportal.access import Role
-from alienportal.auth.services import user_roles_sync
-from tests.conftest import portal_client
+from tests.factories import UserFactory
+from tests.portal import portal_client
 
 pytestmark = pytest.mark.django_db
 
 
 def _manager() -> User:
-    user = User.objects.create_user(username="mia-manager", password="x-pass-123456")
-    user_roles_sync(user=user, groups=[Role.MANAGERS.value])
-    return User.objects.get(pk=user.pk)
+    return UserFactory(username="mia-manager", roles=[Role.MANAGERS])
 
 
 def test_a_manager_cannot_disable_the_drains_shard_sync_in_the_admin() -> None:

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from alienportal.devstack.oidc import oidc_accounts_write
 from alienportal.provisioning import DEMO_USERS
-from tests.alienportal.auth.conftest import OidcProvider
+from tests.alienportal.auth.provider import OidcProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

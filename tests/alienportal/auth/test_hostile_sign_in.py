@@ -13,10 +13,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from alienportal.access import Role
-from alienportal.auth.services import user_roles_sync
 from sessions.models import GameSession, GameType
 from sessions.services import session_open
 from tests.alienportal.auth.test_browser_sign_in import sign_in
+from tests.factories import UserFactory
 
 AUTHORIZE = "http://provider.test/auth"
 EVIL = ["//evil.example/", "/\\evil.example/", "///evil.example/", "/\t/evil.example/"]
@@ -30,9 +30,7 @@ def oidc_settings(settings):  # type: ignore[no-untyped-def]
 
 
 def _manager() -> User:
-    user = User.objects.create_user(username="mia-manager", password="x-pass-123456")
-    user_roles_sync(user=user, groups=[Role.MANAGERS.value])
-    return User.objects.get(pk=user.pk)
+    return UserFactory(username="mia-manager", roles=[Role.MANAGERS])
 
 
 def _signed_in(user: User, *, recheck_due: bool) -> Client:

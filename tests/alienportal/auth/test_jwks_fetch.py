@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
-from tests.alienportal.auth.conftest import signing_key_new
+from tests.tokens import signing_key_new
 
 
 @dataclass

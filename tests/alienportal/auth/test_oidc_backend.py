@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import SuspiciousOperation
 
 from alienportal.auth.backends import CognitoOIDCBackend
-from tests.alienportal.auth.conftest import JwksServer, SigningKey, signing_key_new
+from tests.tokens import JwksServer, SigningKey, signing_key_new
 
 ISSUER = "http://provider.test"
 CLIENT_ID = "portal-client"

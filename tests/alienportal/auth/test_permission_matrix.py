@@ -14,9 +14,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from alienportal.auth.services import user_from_claims, user_roles_sync
 from tests import access_rules as rules
-from tests.alienportal.auth.conftest import REPORTS_CLIENT_ID, SigningKey, claims_for
+from tests.factories import ProviderUserFactory
+from tests.tokens import REPORTS_CLIENT_ID, SigningKey, claims_for
 
 GAME_CLIENT_ID = "game-client-test"
 
@@ -96,9 +96,7 @@ def actors(provisioned, own_pool, settings, test_key: SigningKey) -> tuple[dict[
         (rules.SUPPORT, ["Support"]),
         (rules.MANAGER, ["Managers"]),
     ]:
-        user = user_from_claims(issuer="http://provider.test", claims={"sub": f"sub-{role}", "cognito:username": role})
-        user_roles_sync(user=user, groups=groups)
-        users[role] = User.objects.get(pk=user.pk)
+        users[role] = ProviderUserFactory(username=role, roles=groups)
     tokens = {
         rules.REST_CLIENT: test_key.sign(claims_for()),
         rules.PLAYER_TOKEN: test_key.sign(

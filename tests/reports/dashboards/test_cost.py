@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from scoreboard.models import ShardMetrics, ShardMetricsSample
 from scoreboard.selectors.capacity import monthly_cost, stream_capacity
-from tests.conftest import portal_client
-from tests.reports.dashboards.conftest import dash_update
+from tests.portal import portal_client
+from tests.reports.dashboards.dash import dash_update
 from tests.reports.dashboards.health_state import shard_inject
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from sessions.models import GameSession, GameType
-from tests.conftest import portal_client
-from tests.reports.dashboards.conftest import BASE_TIME, SESSION_ID, dash_update
+from tests.factories import BASE_TIME
+from tests.portal import portal_client
+from tests.reports.dashboards.dash import SESSION_ID, dash_update
 from tests.reports.dashboards.health_state import shard_inject
 from tests.reports.dashboards.test_health import health_body
 from tests.reports.dashboards.test_history import history_body

@@ -11,8 +11,8 @@ from django.test import Client
 from scoreboard.archive.models import ArchiveShardState
 from scoreboard.models import LeaseConsumer, ShardLease
 from scoreboard.selectors.health import HealthState, pipeline_health
-from tests.conftest import portal_client
-from tests.reports.dashboards.conftest import dash_update
+from tests.portal import portal_client
+from tests.reports.dashboards.dash import dash_update
 from tests.reports.dashboards.health_state import dead_letters_inject, shard_inject
 
 pytestmark = pytest.mark.django_db

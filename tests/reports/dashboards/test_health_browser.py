@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.reports.dashboards.conftest import SCREENSHOTS
+from tests.reports.dashboards.dash import SCREENSHOTS
 from tests.reports.dashboards.health_state import dead_letters_inject, shard_inject
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -10,8 +10,9 @@ from django.test import Client
 
 from scoreboard.selectors.history import leaderboard_window
 from sessions.models import GameSession, GameType
-from tests.conftest import portal_client
-from tests.reports.dashboards.conftest import BASE_TIME, SESSION_ID, dash_update
+from tests.factories import BASE_TIME
+from tests.portal import portal_client
+from tests.reports.dashboards.dash import SESSION_ID, dash_update
 
 pytestmark = pytest.mark.django_db
 

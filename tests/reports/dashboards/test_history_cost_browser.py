@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scoreboard.selectors.history import leaderboard_window
-from tests.reports.dashboards.conftest import SCREENSHOTS
+from tests.reports.dashboards.dash import SCREENSHOTS
 from tests.reports.dashboards.test_cost import shard_at_rate
 from tests.reports.dashboards.test_history import two_sessions  # noqa: F401  (fixture)
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scoreboard.selectors import ranking_top
-from tests.reports.dashboards.conftest import SCREENSHOTS
+from tests.reports.dashboards.dash import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

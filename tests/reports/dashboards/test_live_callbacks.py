@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from scoreboard.selectors import ranking_top
-from tests.conftest import portal_client
-from tests.reports.dashboards.conftest import dash_update
+from tests.portal import portal_client
+from tests.reports.dashboards.dash import dash_update
 
 pytestmark = pytest.mark.django_db
 

@@ -1,74 +1,23 @@
-"""Fixtures of the archive tests: a stream of their own, an S3 of their own that can go away."""
+"""Fixtures of the archive tests: an S3 of their own that can go away, the archive run over a stream."""
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from django.conf import settings
 
 from alienportal.aws import aws_client
-from alienportal.devstack.services import ChildService, moto_start
-from alienportal.redis_clients import redis_client
+from alienportal.devstack.services import moto_start
 from scoreboard.archive.consumer import shard_archive
-from scoreboard.archive.objects import FORMAT_JSONL, FORMAT_METADATA_KEY, ArchivedRecord, records_decode
-from scoreboard.models import DeadLetter, LeaseConsumer, ScoreEvent, SessionDiscards, Standing
-from scoreboard.selectors import ranking_player_rank
+from scoreboard.models import LeaseConsumer
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.shards import shards_drainable, shards_sync
-from sessions.models import GameSession
+from tests.machine import LOG_DIR
+from tests.scoreboard.archive.own_s3 import OwnS3
+from tests.scoreboard.archive.results import OTHER_ID, SESSION_ID, live_result
 from tests.scoreboard.test_consumer import drain_all
-
-LOG_DIR = Path(__file__).resolve().parents[3] / "var" / "test-logs"
-SESSION_ID = "X261127T130000"
-OTHER_ID = "X261127T130500"
-
-
-class OwnS3:
-    """A moto server of the test's own for S3; `freeze` makes it stop answering, `thaw` resumes it."""
-
-    def __init__(self, server: ChildService):
-        self.server = server
-        # Short timeouts and no retries of its own: the archive consumer's back-off is under test.
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=server.url,
-            region_name=settings.AWS_REGION,
-            config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1, "mode": "standard"}),
-        )
-        self.bucket = "archive-test"
-        self.client.create_bucket(Bucket=self.bucket)
-
-    def freeze(self) -> None:
-        assert self.server.process is not None
-        os.kill(self.server.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.server.process is not None
-        os.kill(self.server.process.pid, signal.SIGCONT)
-
-    def objects(self, prefix: str = "") -> dict[str, dict[str, Any]]:
-        """Every object under `prefix`: key -> {"body", "metadata"}."""
-        result: dict[str, dict[str, Any]] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                got = self.client.get_object(Bucket=self.bucket, Key=item["Key"])
-                result[item["Key"]] = {"body": got["Body"].read(), "metadata": got.get("Metadata", {})}
-        return result
-
-    def archived_records(self) -> list[ArchivedRecord]:
-        records: list[ArchivedRecord] = []
-        for item in self.objects().values():
-            assert item["metadata"].get(FORMAT_METADATA_KEY) == FORMAT_JSONL
-            records.extend(records_decode(item["body"]))
-        return records
 
 
 @pytest.fixture
@@ -107,38 +56,6 @@ def archive_all(own_s3: OwnS3) -> Callable[..., None]:
             )
 
     return run
-
-
-def live_result() -> dict:  # type: ignore[type-arg]
-    """Everything the drain derives from the stream, as comparable values."""
-    return {
-        "standings": {
-            (row.session.session_id, row.nickname): (row.score, row.lives, row.shots, row.level, row.rank_key)
-            for row in Standing.objects.select_related("session")
-        },
-        "events": sorted(
-            ScoreEvent.objects.values_list("shard_id", "sequence_number", "session__session_id", "nickname", "score")
-        ),
-        "dead_letters": sorted(
-            (row.shard_id, int(row.sequence_number), bytes(row.data), row.reason, row.session_id)
-            for row in DeadLetter.objects.all()
-        ),
-        "discards": dict(SessionDiscards.objects.values_list("session__session_id", "after_closing")),
-    }
-
-
-def scoreboard_drop() -> None:
-    """What the stream built goes; the sessions (managers' input, not the stream's) stay."""
-    ScoreEvent.objects.all().delete()
-    Standing.objects.all().delete()
-    DeadLetter.objects.all().delete()
-    SessionDiscards.objects.all().delete()
-    redis_client().flushdb()
-
-
-def assert_index_ranks(session: GameSession) -> None:
-    names = Standing.objects.filter(session=session).order_by("rank_key").values_list("nickname", flat=True)
-    assert [ranking_player_rank(session=session, nickname=name) for name in names] == list(range(1, len(names) + 1))
 
 
 @pytest.fixture

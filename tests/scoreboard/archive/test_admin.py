@@ -8,9 +8,9 @@ from alienportal.access import Role
 from alienportal.models import AuditEntry
 from scoreboard.archive.models import ArchiveReplay, ReplayStatus
 from scoreboard.archive.services import archive_replay_run
-from tests.conftest import portal_client
-from tests.scoreboard.archive.conftest import SESSION_ID
-from tests.sessions.conftest import user_in
+from tests.factories import UserFactory
+from tests.portal import portal_client
+from tests.scoreboard.archive.results import SESSION_ID
 
 ADD = "/admin/archive/archivereplay/add/"
 
@@ -20,7 +20,7 @@ def test_a_manager_replays_a_session_from_the_admin_and_reads_the_report(played,
     s3 = played["s3"]
     settings.ARCHIVE_BUCKET, settings.ARCHIVE_PREFIX = s3.bucket, "raw/"
     settings.AWS_ENDPOINT_URL = s3.server.url  # S3 only: a replay reads no stream
-    browser = portal_client(user_in(Role.MANAGERS, "mia-manager"))
+    browser = portal_client(UserFactory(username="mia-manager", roles=[Role.MANAGERS]))
     assert browser.get(ADD).status_code == 200
 
     response = browser.post(ADD, {"session_id": SESSION_ID, "dry_run": "on"})
@@ -48,7 +48,7 @@ def test_a_manager_replays_a_session_from_the_admin_and_reads_the_report(played,
 
 @pytest.mark.django_db
 def test_bad_scopes_are_refused_with_a_message_and_support_may_not_replay() -> None:
-    browser = portal_client(user_in(Role.MANAGERS, "mia-manager"))
+    browser = portal_client(UserFactory(username="mia-manager", roles=[Role.MANAGERS]))
     response = browser.post(ADD, {"session_id": "X000000T000000", "dry_run": "on"})
     assert response.status_code == 200
     assert "There is no session" in response.content.decode()
@@ -58,7 +58,7 @@ def test_bad_scopes_are_refused_with_a_message_and_support_may_not_replay() -> N
     assert "The range must start before it ends." in response.content.decode()
     assert not ArchiveReplay.objects.exists()
 
-    support = portal_client(user_in(Role.SUPPORT, "sam-support"))
+    support = portal_client(UserFactory(username="sam-support", roles=[Role.SUPPORT]))
     assert support.get(ADD).status_code == 403
     assert support.post(ADD, {"session_id": "", "dry_run": "on"}).status_code == 403
     assert support.get("/admin/archive/archivereplay/").status_code == 403

@@ -16,9 +16,9 @@ from scoreboard.models import LeaseConsumer, ScoreEvent, SessionDiscards, ShardL
 from scoreboard.ranking import rank_key, redis_client
 from scoreboard.selectors.health import HealthState, pipeline_archive_state
 from sessions.models import GameSession
-from tests.conftest import portal_client
-from tests.reports.conftest import person
-from tests.scoreboard.archive.conftest import SESSION_ID
+from tests.factories import ProviderUserFactory
+from tests.portal import portal_client
+from tests.scoreboard.archive.results import SESSION_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -124,7 +124,11 @@ def test_a_reconciliation_is_kept_and_shown_on_the_health_page_and_in_the_api(pl
     assert archive.reconciliation == HealthState.RED == archive.state
     assert [run.pk for run in archive.reconciliations] == [latest.pk, earlier.pk]
 
-    data = portal_client(person("manager", ["Managers"])).get("/api/v1/pipeline/archive/").json()
+    data = (
+        portal_client(ProviderUserFactory(username="manager", roles=["Managers"]))
+        .get("/api/v1/pipeline/archive/")
+        .json()
+    )
     assert data["health"] == "red"
     assert data["bucket"] == s3.bucket
     assert data["reconciliations"][0] == {

@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from scoreboard.archive.replay import ReplayScope, archive_replay
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, Standing
-from sessions.models import GameSession, GameType
-from tests.scoreboard.archive.conftest import OTHER_ID, SESSION_ID, assert_index_ranks, live_result, scoreboard_drop
+from tests.factories import GameSessionFactory
+from tests.scoreboard.archive.results import OTHER_ID, SESSION_ID, assert_index_ranks, live_result, scoreboard_drop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,9 +99,7 @@ def _snapshot(nickname: str, score: int, lives: int, moment: datetime, session_i
 def test_a_hand_made_object_in_the_original_firehose_shape_replays_correctly(own_s3, settings) -> None:
     opening = datetime(2026, 11, 27, 9, 58, 30, tzinfo=UTC)
     closing = opening + timedelta(minutes=10)
-    session = GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=opening, closing_time=closing
-    )
+    session = GameSessionFactory(session_id=SESSION_ID, opening_time=opening, closing_time=closing)
     at = opening + timedelta(minutes=1)
     ann_1, ann_2 = _snapshot("ann", 100, 3, at), _snapshot("ann", 250, 2, at + timedelta(seconds=3))
     bob = _snapshot("bob", 180, 3, at + timedelta(seconds=1))
@@ -157,9 +155,7 @@ def test_the_command_prints_progress_and_a_summary_and_refuses_bad_input(played,
 
 def test_a_time_range_replays_only_the_records_that_arrived_in_it(own_s3) -> None:
     opening = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-    session = GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=opening, closing_time=None
-    )
+    session = GameSessionFactory(session_id=SESSION_ID, opening_time=opening)
     early = _snapshot("ann", 10, 3, opening + timedelta(minutes=5))
     late = _snapshot("bob", 20, 3, opening + timedelta(hours=2, minutes=5))
     _firehose_put(own_s3, key="2026/11/27/06/fh-1-2026-11-27-06-05-01-aaaa.gz", records=[early])

@@ -12,8 +12,7 @@ from scoreboard.archive.retention import score_events_prune
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, Standing
 from scoreboard.selectors import discards_after_closing, ranking_top
 from scoreboard.stream.persist import batch_persist
-from sessions.models import GameSession, GameType
-from tests.scoreboard.conftest import BASE_TIME, record
+from tests.factories import BASE_TIME, GameSessionFactory, record
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +23,8 @@ def _standings() -> list[tuple]:  # type: ignore[type-arg]
 
 def test_old_events_go_and_standings_rankings_discards_and_dead_letters_stay(fence) -> None:
     day = 86400
-    session = GameSession.objects.create(
+    session = GameSessionFactory(
         session_id="X261027T100000",
-        game_type=GameType.MULTIPLE_TRIALS,
         opening_time=BASE_TIME - timedelta(days=31),
         closing_time=BASE_TIME - timedelta(days=5),
     )
