@@ -22,12 +22,12 @@ from scoreboard.models import ShardLease
 from scoreboard.selectors import ranking_player_rank
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from sessions.models import GameSession
+from tests.machine import LOG_DIR
 from tests.scoreboard.replay import stream_read_all, stream_replay
 from tests.scoreboard.test_consumer import SESSION_ID, assert_matches_replay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-LOG_DIR = ROOT / "var" / "test-logs"
 
 
 def _worker(stream: str, seconds: float, tag: str) -> subprocess.Popen:

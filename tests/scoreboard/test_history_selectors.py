@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from alienportal.dates import js_time
 from scoreboard.models import Standing
 from scoreboard.selectors.dead_letters import dead_letter_counts, dead_letter_list
 from scoreboard.selectors.history import (
@@ -48,10 +49,6 @@ class Sent:
     level: int
     moment: datetime
     valid: bool = True
-
-
-def _js(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _order(sent: Sent) -> tuple:
@@ -103,7 +100,7 @@ class Game:
             "Lives": sent.lives,
             "Shots": sent.shots,
             "Level": sent.level,
-            "Timestamp": _js(sent.moment),
+            "Timestamp": js_time(sent.moment),
         }
         self.deliveries.append(StreamRecord(sent.sequence, json.dumps(body).encode()))
 

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,17 +20,18 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from alienportal.dates import js_time
 from alienportal.devstack.kinesalite import kinesalite_start
 from alienportal.devstack.services import ChildService
 from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, Standing
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.shards import shards_drainable, shards_sync
 from tests.factories import GameSessionFactory
+from tests.machine import LOG_DIR
 from tests.scoreboard.replay import stream_replay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SESSION_ID = "X261127T200000"
-LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "test-logs"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ class Producer(threading.Thread):
             "Lives": 3,
             "Shots": self.counter % 97,
             "Level": 1,
-            "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            "Timestamp": js_time(now),
         }
         return {"Data": json.dumps(body).encode(), "PartitionKey": f"key-{self.counter}"}
 

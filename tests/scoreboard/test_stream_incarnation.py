@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from alienportal.aws import aws_client
+from alienportal.dates import js_time
 from scoreboard.models import ShardLease, ShardMetrics, Standing
 from scoreboard.selectors import pipeline_shards
 from scoreboard.selectors.pipeline import pipeline_shard_figures
@@ -40,7 +41,7 @@ def _put(name: str, session_id: str, scores: list[tuple[str, int]]) -> list[int]
             "Lives": 3,
             "Shots": 10,
             "Level": 1,
-            "Timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+            "Timestamp": js_time(moment),
         }
         put = kinesis.put_record(StreamName=name, Data=json.dumps(body).encode(), PartitionKey=nickname)
         sequences.append(int(put["SequenceNumber"]))

@@ -23,8 +23,7 @@ from alienportal.devstack.services import ChildService, free_port, moto_start
 from sessions.models import GameType
 from sessions.selectors import publication_get
 from sessions.services import session_close, session_open
-
-LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "test-logs"
+from tests.machine import LOG_DIR
 
 
 def _wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:

@@ -28,11 +28,11 @@ from scoreboard.models import LeaseConsumer, ShardLease
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.leases import lease_acquire
 from scoreboard.stream.shards import shards_sync
+from tests.machine import LOG_DIR
 from tests.scoreboard.replay import stream_read_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[3]
-LOG_DIR = ROOT / "var" / "test-logs"
 SESSION_ID = "X261127T120000"
 KEY = re.compile(
     r"^raw/(\d{4})/(\d{2})/(\d{2})/(\d{2})/(?P<stream>.+)-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})"

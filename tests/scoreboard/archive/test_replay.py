@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
+from alienportal.dates import js_time
 from scoreboard.archive.replay import ReplayScope, archive_replay
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, Standing
 from tests.factories import GameSessionFactory
@@ -82,7 +83,7 @@ def _firehose_put(s3, *, key: str, records: list[bytes]) -> None:  # type: ignor
 
 
 def _snapshot(nickname: str, score: int, lives: int, moment: datetime, session_id: str = SESSION_ID) -> bytes:
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    stamp = js_time(moment)
     return json.dumps(
         {
             "SessionId": session_id,
