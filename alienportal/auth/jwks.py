@@ -13,6 +13,10 @@ import requests
 
 logger = logging.getLogger(__name__)
 
+# The only algorithm accepted, for keys and tokens alike: anything else (`none`, HS256 keyed with
+# the public key, ...) is how forged tokens get through a verifier that trusts the token's header.
+ALGORITHM = "RS256"
+
 
 class JwksUnavailable(Exception):
     """The key set could not be fetched or parsed."""
@@ -51,7 +55,7 @@ def _jwks_fetch(url: str, *, timeout: float) -> dict[str, Any]:
         if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig" or "kid" not in jwk:
             continue
         try:
-            keys[str(jwk["kid"])] = jwt.PyJWK(jwk, algorithm="RS256").key
+            keys[str(jwk["kid"])] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
         except jwt.PyJWKError as exc:
             logger.warning("jwks.key_skipped url=%s kid=%s error=%s", url, jwk.get("kid"), exc)
     return keys

@@ -10,13 +10,9 @@ import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
+from alienportal.auth.jwks import ALGORITHM, JwksUnavailable, jwks_signing_key
 
 logger = logging.getLogger(__name__)
-
-# The only algorithm accepted: anything else (`none`, HS256 keyed with the public key, ...) is
-# how forged tokens get through a verifier that trusts the token's own header.
-ALGORITHM = "RS256"
 
 
 class TokenRejected(Exception):
