@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
@@ -37,9 +37,8 @@ RULE_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
-    """One snapshot, as far as the rules care."""
+class Status(NamedTuple):
+    """One snapshot, as far as the rules care (a tuple: the drain builds one per record)."""
 
     score: int
     lives: int
@@ -143,13 +142,16 @@ def statuses_check(
         if rule not in found:
             found[rule] = Finding(rule, status, {"snapshot": status.as_evidence(), **evidence})
 
+    earliest = opening - limits.clock_skew
+    latest = closing + limits.clock_skew if closing is not None else None
+    min_interval = limits.min_status_interval
+    zero = timedelta(0)
     last = previous
     for status in statuses:
         if status == last:
             continue  # the same snapshot delivered twice (producers retry): counted once, checked once
-        if status.event_time < opening - limits.clock_skew or (
-            closing is not None and status.event_time > closing + limits.clock_skew
-        ):
+        event_time = status.event_time
+        if event_time < earliest or (latest is not None and event_time > latest):
             raise_(
                 Rule.OUTSIDE_SESSION,
                 status,
@@ -164,32 +166,37 @@ def statuses_check(
                 level_bonus=limits.level_bonus,
                 invaders_per_level=limits.invaders_per_level,
             )
-        if last is not None and status.event_time < last.event_time:
+        if last is None:
+            last = status
+            continue
+        if event_time < last.event_time:
             continue  # arrived late, older than the standing: no pair to compare it with
-        if last is not None and last.lives > 0:  # after Lives == 0 a new game starts from scratch
-            elapsed = status.event_time - last.event_time
+        if last.lives > 0:  # after Lives == 0 a new game starts from scratch
+            elapsed = event_time - last.event_time
             before = last
-            if timedelta(0) <= elapsed < limits.min_status_interval:
+            if zero <= elapsed < min_interval:
                 raise_(
                     Rule.TOO_FAST,
                     status,
                     previous=before.as_evidence(),
                     interval_ms=elapsed / timedelta(milliseconds=1),
-                    min_ms=limits.min_status_interval / timedelta(milliseconds=1),
+                    min_ms=min_interval / timedelta(milliseconds=1),
                 )
             if status.lives > last.lives:
                 raise_(Rule.LIVES_UP, status, previous=before.as_evidence())
             if status.score < last.score or status.shots < last.shots or status.level < last.level:
                 raise_(Rule.BACKWARDS, status, previous=before.as_evidence())
-            allowed = limits.max_shots_per_second * max(elapsed.total_seconds(), 0) + limits.fire_rate_slack_shots
-            if status.shots - last.shots > allowed:
-                raise_(
-                    Rule.FIRE_RATE,
-                    status,
-                    previous=before.as_evidence(),
-                    shots=status.shots - last.shots,
-                    seconds=elapsed.total_seconds(),
-                    max_shots_per_second=limits.max_shots_per_second,
-                )
+            fired = status.shots - last.shots
+            if fired > limits.fire_rate_slack_shots:
+                allowed = limits.max_shots_per_second * max(elapsed.total_seconds(), 0) + limits.fire_rate_slack_shots
+                if fired > allowed:
+                    raise_(
+                        Rule.FIRE_RATE,
+                        status,
+                        previous=before.as_evidence(),
+                        shots=fired,
+                        seconds=elapsed.total_seconds(),
+                        max_shots_per_second=limits.max_shots_per_second,
+                    )
         last = status
     return list(found.values())

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from scoreboard.cheats import Limits
 from scoreboard.models import DEAD_LETTER_DATA_BYTES, DeadLetter
 from scoreboard.ranking import RankingChange
 from scoreboard.stream.flags import cheat_flags_batch
@@ -109,11 +110,14 @@ def batch_persist(
 def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
     """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
     if routed.accepted:
-        # Before the standings move: each player's standing is the status before this batch.
-        cheat_flags_batch(accepted=routed.accepted, now=now)
-    if routed.accepted:
-        write = accepted_write_postgresql if _is_postgresql() else accepted_write_sqlite
-        outcome.events, changed = write(routed, now=now)
+        limits = Limits.current()  # the cheat rules in force (None: off)
+        if _is_postgresql():
+            # Screens the staged batch for cheat suspects in SQL, checks them before the standings move.
+            outcome.events, changed = accepted_write_postgresql(routed, now=now, cheat_limits=limits)
+        else:
+            # Before the standings move: each player's standing is the status before this batch.
+            cheat_flags_batch(accepted=routed.accepted, now=now, limits=limits)
+            outcome.events, changed = accepted_write_sqlite(routed, now=now)
         outcome.standings_changed = len(changed)
         outcome.changes = [
             RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _rules_on(settings) -> None:  # type: ignore[no-untyped-def]
-    # The drain's cheat rules are off unless turned on (settings or a manager's CheatRules row).
+    # On by default; set here so that a developer's CHEAT_RULES_ENABLED=false cannot skip these tests.
     settings.CHEAT_RULES_ENABLED = True
 
 

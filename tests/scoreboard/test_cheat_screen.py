@@ -1,0 +1,181 @@
+"""The drain's SQL screen for cheat suspects: it never misses a player the rules flag, and lets honest players by."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+
+from scoreboard.cheats import Limits, Status, statuses_check
+from scoreboard.models import CheatFlag
+from scoreboard.simulator import GameSimulator
+from scoreboard.stream.flags import cheat_suspects_postgresql
+from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.routing import StreamRecord, batch_route
+from scoreboard.stream.standings_sql import STAGING_COLUMNS, STAGING_TABLE
+from tests.scoreboard.conftest import BASE_TIME, record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PLAYERS = tuple(f"p{number:02d}" for number in range(14))
+ANOMALIES = ("duplicate", "late", "too_fast", "fire_rate", "impossible", "lives_up", "backwards", "outside")
+
+
+@pytest.fixture(autouse=True)
+def _rules_on(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CHEAT_RULES_ENABLED = True
+
+
+def _trail(rng: random.Random, start_ms: int, count: int, anomaly: str | None) -> list[dict]:
+    """A player's snapshots of honest games (the original game's rules), with one kind of anomaly, if any.
+
+    One kind a player, at a few places: a screen that missed that kind would miss the player.
+    """
+    at = set(rng.sample(range(2, count), 2)) if anomaly else set()
+    ms, score, lives, shots, level, hits = start_ms, 0, 3, 0, 1, 0
+    trail: list[dict] = []
+    for index in range(count):
+        odd = anomaly if index in at else None
+        if odd == "duplicate":
+            trail.append(dict(trail[-1]))  # the same snapshot again (a producer's retry)
+            continue
+        ms += 5 if odd == "too_fast" else rng.choice((500, 650, 900, 2000))
+        shots += 6 if odd == "fire_rate" else 1
+        if rng.random() < 0.5:
+            hits += 1
+            score += 5
+        if odd == "impossible":
+            score += 3
+        if odd == "backwards":
+            score, hits = (score - 5, hits - 1) if hits else (score, hits)
+            shots -= 0 if score else 2
+        if odd == "lives_up":
+            lives += 1
+        elif rng.random() < 0.06:
+            lives -= 1
+        stamped = ms - (5000 if odd == "late" else 3 * 3600 * 1000 if odd == "outside" else 0)
+        trail.append({"ms": stamped, "score": score, "lives": lives, "shots": max(shots, 0), "level": level})
+        if lives == 0:
+            score, lives, shots, level, hits = 0, 3, 0, 1, 0  # a new game
+    return trail
+
+
+def _record(sequence: int, nickname: str, status: dict) -> StreamRecord:
+    fields = {key: status[key] for key in ("score", "lives", "shots", "level")}
+    return record(sequence, nickname=nickname, seconds=status["ms"] / 1000, **fields)
+
+
+def _status(item: dict) -> Status:
+    moment = BASE_TIME + timedelta(milliseconds=item["ms"])
+    return Status(item["score"], item["lives"], item["shots"], item["level"], moment)
+
+
+def _expected(batches: list[list[tuple[int, str, dict]]], session) -> dict:  # type: ignore[no-untyped-def]
+    """The flags the Python rules alone raise over these batches: (nickname, rule) -> (hits, evidence)."""
+    limits = Limits.from_settings()
+    standing: dict[str, tuple] = {}  # nickname -> ((event_time, sequence), status): the current game
+    flags: dict[tuple[str, str], list] = {}
+    for batch in batches:
+        for nickname in PLAYERS:
+            mine = sorted(
+                ((sequence, _status(item)) for sequence, name, item in batch if name == nickname),
+                key=lambda pair: pair[1].event_time,
+            )
+            if not mine:
+                continue
+            before = standing.get(nickname)
+            findings = statuses_check(
+                [status for _, status in mine],
+                previous=before[1] if before else None,
+                opening=session.opening_time,
+                closing=None,
+                limits=limits,
+            )
+            for finding in findings:
+                key = (nickname, finding.rule.value)
+                if key in flags:
+                    flags[key][0] += 1
+                else:
+                    flags[key] = [1, json.loads(json.dumps(finding.evidence))]
+            newest = max(((status.event_time, sequence), status) for sequence, status in mine)
+            if before is None or newest[0] > before[0]:
+                standing[nickname] = newest
+    return {key: tuple(value) for key, value in flags.items()}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_screen_never_misses_what_the_rules_flag(make_session, fence, seed: int) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    session = make_session()
+    kinds = [None, None, *ANOMALIES, *rng.choices(ANOMALIES, k=len(PLAYERS) - len(ANOMALIES) - 2)]
+    rng.shuffle(kinds)
+    trails = {
+        nickname: _trail(rng, rng.randrange(0, 5000), 30, kind) for nickname, kind in zip(PLAYERS, kinds, strict=True)
+    }
+    items = [(nickname, status) for nickname, trail in trails.items() for status in trail]
+    rng.shuffle(items)  # players interleave, and a batch is not in event-time order
+    sequences = itertools.count(1)
+    numbered = [(next(sequences), nickname, status) for nickname, status in items]
+    batches = [numbered[start : start + 40] for start in range(0, len(numbered), 40)]
+
+    for batch in batches:
+        batch_persist(fence=fence, records=[_record(sequence, name, status) for sequence, name, status in batch])
+
+    found = {
+        (nickname, rule): (hits, evidence)
+        for nickname, rule, hits, evidence in CheatFlag.objects.values_list("nickname", "rule", "hits", "evidence")
+    }
+    expected = _expected(batches, session)
+    assert len(expected) >= 3  # the trails do cheat
+    assert found == expected
+
+
+def _screen(records: list[StreamRecord]) -> set:
+    """Stage a batch as the drain does and return the screen's suspects (nothing is written)."""
+    routed = batch_route(shard_id="shardId-000000000000", records=records)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(STAGING_TABLE)
+        with cursor.cursor.copy(
+            "COPY scoreboard_batch_staging (" + ", ".join(name for name, _, _ in STAGING_COLUMNS) + ") FROM STDIN"
+        ) as copy:
+            for item in routed.accepted:
+                copy.write_row(item.row)
+        suspects = cheat_suspects_postgresql(cursor.cursor, limits=Limits.from_settings())
+        transaction.set_rollback(True)
+    return suspects
+
+
+def test_honest_players_are_not_suspects_so_no_record_is_checked_in_python(make_session, fence) -> None:  # type: ignore[no-untyped-def]
+    session = make_session()
+    ticks = itertools.count()
+    simulator = GameSimulator(
+        session_id=session.session_id,
+        players=25,
+        seed=3,
+        clock=lambda: BASE_TIME + timedelta(milliseconds=40 * next(ticks)),
+    )
+    records = [StreamRecord(sequence, data) for sequence, (_, data) in enumerate(simulator.records(2000), start=1)]
+    for start in range(0, len(records), 250):
+        batch = records[start : start + 250]
+        assert _screen(batch) == set()
+        batch_persist(fence=fence, records=batch)  # standings move: the next batch pairs across
+    assert simulator.summary.games_finished > 5
+    assert not CheatFlag.objects.exists()
+
+
+def test_a_cheater_is_a_suspect_and_nobody_else(make_session, fence) -> None:  # type: ignore[no-untyped-def]
+    session = make_session()
+    batch_persist(
+        fence=fence, records=[record(1, score=0, shots=0, seconds=0), record(2, nickname="bob", score=0, shots=0)]
+    )
+    suspects = _screen(
+        [
+            record(3, score=5, shots=1, seconds=1),
+            record(4, nickname="bob", score=0, shots=40, seconds=1),  # 40 rockets in a second
+        ]
+    )
+    assert suspects == {(session.pk, "bob")}
