@@ -15,8 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+from scoreboard.cheats import Limits
 from scoreboard.models import ShardLease
 from scoreboard.ranking import ranking_recover
+from scoreboard.stream.flags import batch_screen
 from scoreboard.stream.leases import (
     Fence,
     LeaseLost,
@@ -134,14 +136,19 @@ class ShardReader:
 
 def _route_on_helper(shard_id: str, records: list[StreamRecord]) -> RoutedBatch:
     try:
-        return batch_route(shard_id=shard_id, records=records)
+        routed = batch_route(shard_id=shard_id, records=records)
+        limits = Limits.current()
+        if limits is not None and routed.accepted:
+            # Python work: here it overlaps the previous batch's commit (the database's part stays in it).
+            routed.cheat_screen = batch_screen(routed.accepted, limits=limits)
+        return routed
     except (OperationalError, InterfaceError):
         connection.close()  # this helper thread's connection; the next batch opens a new one
         raise
 
 
 class BatchPipeline:
-    """Decode, validate and route the next batch on a helper thread while the previous one commits.
+    """Decode, validate, route and screen the next batch on a helper thread while the previous one commits.
 
     Decoding is Python work that holds the GIL; committing is mostly waiting on PostgreSQL, which
     releases it, so the two overlap. Batches still commit strictly in order, each with its checkpoint.

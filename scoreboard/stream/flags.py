@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -76,75 +77,144 @@ def cheat_flags_write(*, findings: Sequence[tuple[PlayerKey, Finding]], now: dat
     return len(rows)
 
 
-# Players of the staged batch whose snapshots might break a rule: every pair the Python rules
-# compare (a status and the player's last one before it) is a pair of neighbours here, once the
-# standing's current game joins the batch's rows in event-time order (the standing first on a
-# tie, then sequence order, as the Python sort keeps it). Neighbours that are the same snapshot
-# twice are no pair (a re-delivery: the rules skip it). A superset of the players with findings:
-# the Python check decides (tests/scoreboard/test_cheat_screen.py compares the two).
-_TRAIL = (
-    "SELECT session_id, nickname, score, lives, shots, level, event_time, 1 AS part, sequence_number"
-    " FROM scoreboard_batch_staging"
-    " UNION ALL"
-    " SELECT st.session_id, st.nickname, st.current_score, st.current_lives, st.current_shots, st.current_level,"
-    " st.event_time, 0, NULL FROM scoreboard_standing st"
-    " WHERE (st.session_id, st.nickname) IN (SELECT session_id, nickname FROM scoreboard_batch_staging)"
-)
-_PAIRS = (
-    "SELECT t.*, LAG(score) OVER w AS p_score, LAG(lives) OVER w AS p_lives, LAG(shots) OVER w AS p_shots,"  # noqa: S608 - constant SQL
-    " LAG(level) OVER w AS p_level, LAG(event_time) OVER w AS p_time,"
-    # The points a status's hits made: its score less the bonuses of the levels below (bigint:
-    # Level <= 1,000,000 on input, and cheat_suspects_postgresql bounds the bonus).
-    " t.score - %(bonus)s::bigint * GREATEST(t.level, 1) * (GREATEST(t.level, 1) - 1) / 2 AS points"
-    f" FROM ({_TRAIL}) AS t"
-    # Byte order for the players ("C"): any order groups them, and it sorts fastest.
-    ' WINDOW w AS (PARTITION BY session_id, nickname COLLATE "C" ORDER BY event_time, part, sequence_number)'
-)
-SUSPECTS_FROM_STAGING = (
-    "SELECT DISTINCT q.session_id, q.nickname"  # noqa: S608 - constant SQL
-    f" FROM ({_PAIRS}) AS q JOIN game_sessions_gamesession g ON g.id = q.session_id"
-    " WHERE q.part = 1"
-    " AND (q.p_time IS NULL OR (q.score, q.lives, q.shots, q.level, q.event_time)"
-    " IS DISTINCT FROM (q.p_score, q.p_lives, q.p_shots, q.p_level, q.p_time))"
-    " AND ("
-    # outside_session
-    " q.event_time < g.opening_time - %(skew)s"
-    " OR q.event_time > COALESCE(g.closing_time, g.closes_at) + %(skew)s"
-    # impossible_score: points = 5 x hits, hits <= shots, 50 x (level - 1) <= hits <= 50 x level
-    " OR q.points < 0 OR q.points %% %(per_hit)s <> 0"
-    " OR q.points / %(per_hit)s > q.shots"
-    " OR q.points / %(per_hit)s < %(invaders)s::bigint * (GREATEST(q.level, 1) - 1)"
-    " OR q.points / %(per_hit)s > %(invaders)s::bigint * GREATEST(q.level, 1)"
-    # the pair rules, within a game (the status before has lives left)
-    " OR (q.p_time IS NOT NULL AND q.p_lives > 0 AND ("
-    " q.event_time - q.p_time < %(min_interval)s"
-    " OR q.lives > q.p_lives OR q.score < q.p_score OR q.shots < q.p_shots OR q.level < q.p_level"
-    # (a microsecond of slack against Python's float arithmetic: never fewer suspects)
-    " OR (q.shots - q.p_shots > %(slack)s AND q.shots - q.p_shots"
-    " > EXTRACT(EPOCH FROM q.event_time - q.p_time)::float8 * %(rate)s + %(slack)s - 0.000001))))"
-)
-# Beyond this level bonus the bonuses of Level 1,000,000 overflow bigint: everyone is a suspect.
-_SCREEN_MAX_LEVEL_BONUS = 10_000_000
+@dataclass(slots=True)
+class BatchScreen:
+    """Who in a batch might break a cheat rule, as far as the batch alone tells (batch_screen).
+
+    `suspects`: players whose snapshots of the batch break a rule among themselves, or are out of
+    order; `firsts`: every other player's earliest snapshot of the batch, as columns (session pk,
+    nickname, score, lives, shots, level, timestamp), still to be paired with their standing
+    (cheat_suspects_postgresql). Both are in terms of `limits`.
+    """
+
+    limits: Limits
+    suspects: set[PlayerKey] = field(default_factory=set)
+    firsts: tuple[list[Any], ...] = field(default_factory=lambda: ([], [], [], [], [], [], []))
 
 
-def cheat_suspects_postgresql(cursor: Any, *, limits: Limits) -> set[PlayerKey]:
-    """Return the staged batch's players who might break a rule (run before the standings move)."""
-    if limits.level_bonus > _SCREEN_MAX_LEVEL_BONUS:
-        cursor.execute("SELECT DISTINCT session_id, nickname FROM scoreboard_batch_staging")
-        return {(session_pk, nickname) for session_pk, nickname in cursor.fetchall()}
-    cursor.execute(
-        SUSPECTS_FROM_STAGING,
-        {
-            "skew": limits.clock_skew,
-            "min_interval": limits.min_status_interval,
-            "rate": limits.max_shots_per_second,
-            "slack": limits.fire_rate_slack_shots,
-            "per_hit": limits.points_per_hit,
-            "bonus": limits.level_bonus,
-            "invaders": limits.invaders_per_level,
-        },
+def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
+    """Screen a batch's accepted snapshots for cheat suspects with the rules' cheapest tests.
+
+    A player is a suspect when one snapshot breaks a single-snapshot rule, when two of theirs in
+    the batch (in arrival order) break a pair rule, or when they arrive out of event-time order
+    (the Python check then sorts them out). A superset of the players the rules would flag, given
+    their standing; the pair of their earliest snapshot with their standing is left to the database.
+    It runs on BatchPipeline's routing thread: about a microsecond a snapshot, no query.
+    """
+    screen = BatchScreen(limits=limits)
+    suspects = screen.suspects
+    session_pks, nicknames, scores, lives_, shots_, levels, moments = screen.firsts
+    min_interval, rate, slack = limits.min_status_interval, limits.max_shots_per_second, limits.fire_rate_slack_shots
+    per_hit, bonus, invaders, skew = (
+        limits.points_per_hit,
+        limits.level_bonus,
+        limits.invaders_per_level,
+        limits.clock_skew,
     )
-    return {(session_pk, nickname) for session_pk, nickname in cursor.fetchall()}
+    windows: dict[int, tuple[datetime, datetime | None]] = {}
+    last: dict[PlayerKey, tuple] = {}
+    for item in accepted:
+        snapshot, session = item.snapshot, item.session
+        key = (session.pk, snapshot.nickname)
+        if key in suspects:
+            continue
+        score, lives, shots, level, moment = (
+            snapshot.score,
+            snapshot.lives,
+            snapshot.shots,
+            snapshot.level,
+            snapshot.timestamp,
+        )
+        window = windows.get(session.pk)
+        if window is None:
+            closing = session.effective_closing_time
+            window = windows[session.pk] = (session.opening_time - skew, closing + skew if closing else None)
+        # Single snapshots: inside the session, and a score that hits and level bonuses can make.
+        grade = level if level > 1 else 1
+        points = score - bonus * grade * (grade - 1) // 2
+        hits = points // per_hit
+        if (
+            points < 0
+            or points % per_hit
+            or hits > shots
+            or hits < invaders * (grade - 1)
+            or hits > invaders * grade
+            or moment < window[0]
+            or (window[1] is not None and moment > window[1])
+        ):
+            suspects.add(key)
+            continue
+        before = last.get(key)
+        last[key] = (score, lives, shots, level, moment)
+        if before is None:
+            session_pks.append(key[0])
+            nicknames.append(key[1])
+            scores.append(score)
+            lives_.append(lives)
+            shots_.append(shots)
+            levels.append(level)
+            moments.append(moment)
+            continue
+        b_score, b_lives, b_shots, b_level, b_moment = before
+        if moment <= b_moment:
+            if (score, lives, shots, level, moment) != before:  # a repeat is no pair: the rules skip it
+                suspects.add(key)
+            continue
+        if b_lives > 0:  # after Lives == 0 a new game starts from scratch
+            elapsed = moment - b_moment
+            fired = shots - b_shots
+            if (
+                elapsed < min_interval
+                or lives > b_lives
+                or score < b_score
+                or fired < 0
+                or level < b_level
+                or (fired > slack and fired > rate * elapsed.total_seconds() + slack)
+            ):
+                suspects.add(key)
+    return screen
+
+
+# Each player's earliest snapshot of the batch (batch_screen's `firsts`) paired with their current
+# game: a suspect when the pair breaks a rule, or when the snapshot is not newer than the standing
+# (late, or another snapshot at the same moment: the Python check sorts it out). One index probe
+# per player, in the server. Parameters: the firsts' columns as arrays, then the limits.
+FIRSTS_AGAINST_STANDINGS = (
+    "SELECT f.session_id, f.nickname"
+    " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[], %s::timestamptz[])"
+    " AS f(session_id, nickname, score, lives, shots, level, event_time)"
+    " JOIN scoreboard_standing s ON s.session_id = f.session_id AND s.nickname = f.nickname"
+    " WHERE (f.event_time <= s.event_time AND (f.score, f.lives, f.shots, f.level, f.event_time)"
+    " IS DISTINCT FROM (s.current_score, s.current_lives, s.current_shots, s.current_level, s.event_time))"
+    " OR (s.current_lives > 0 AND f.event_time > s.event_time AND ("
+    " f.event_time - s.event_time < %s"
+    " OR f.lives > s.current_lives OR f.score < s.current_score OR f.shots < s.current_shots"
+    " OR f.level < s.current_level"
+    # (a microsecond of slack against Python's float arithmetic: never fewer suspects)
+    " OR (f.shots - s.current_shots > %s AND f.shots - s.current_shots"
+    " > EXTRACT(EPOCH FROM f.event_time - s.event_time)::float8 * %s + %s - 0.000001)))"
+)
+
+
+def cheat_suspects_postgresql(cursor: Any, *, screen: BatchScreen) -> set[PlayerKey]:
+    """Return the batch's cheat suspects: the screen's, and those whose first snapshot breaks a rule with
+    their standing. Runs inside the batch transaction, before the standings move.
+    """
+    suspects = set(screen.suspects)
+    if screen.firsts[0]:
+        limits = screen.limits
+        cursor.execute(
+            FIRSTS_AGAINST_STANDINGS,
+            [
+                *screen.firsts,
+                limits.min_status_interval,
+                limits.fire_rate_slack_shots,
+                limits.max_shots_per_second,
+                limits.fire_rate_slack_shots,
+            ],
+        )
+        suspects.update((session_pk, nickname) for session_pk, nickname in cursor.fetchall())
+    return suspects
 
 
 def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status]:

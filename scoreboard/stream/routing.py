@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from scoreboard.ranking import rank_key
+from scoreboard.stream.flags import BatchScreen
 from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse, timestamp_format
 from sessions.models import GameSession
 from sessions.selectors import session_map
@@ -64,6 +65,8 @@ class RoutedBatch:
     accepted: list[AcceptedRecord] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
     discarded: dict[int, int] = field(default_factory=dict)  # session pk -> records after closing
+    # The accepted records screened for cheat suspects while routing (flags.batch_screen), if so.
+    cheat_screen: BatchScreen | None = None
 
 
 def _printable(detail: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from scoreboard.cheats import Limits
-from scoreboard.stream.flags import cheat_flags_batch, cheat_suspects_postgresql
+from scoreboard.stream.flags import batch_screen, cheat_flags_batch, cheat_suspects_postgresql
 from scoreboard.stream.routing import RoutedBatch
 from scoreboard.stream.standings_sql import EVENT_COLUMNS, STAGING_COLUMNS, STAGING_TABLE, STANDINGS_FROM_STAGING
 
@@ -54,7 +54,10 @@ def accepted_write_postgresql(
             for item in routed.accepted:
                 write_row(item.row)
         if cheat_limits is not None:
-            suspects = cheat_suspects_postgresql(cursor, limits=cheat_limits)
+            screen = routed.cheat_screen
+            if screen is None or screen.limits != cheat_limits:  # not screened while routing, or the rules changed
+                screen = batch_screen(routed.accepted, limits=cheat_limits)
+            suspects = cheat_suspects_postgresql(cursor, screen=screen)
             if suspects:
                 cheat_flags_batch(accepted=routed.accepted, now=now, limits=cheat_limits, only=suspects)
         cursor.execute(
