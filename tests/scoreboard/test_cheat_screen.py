@@ -17,7 +17,7 @@ from scoreboard.stream.consumer import BatchPipeline
 from scoreboard.stream.flags import batch_screen, cheat_suspects_postgresql
 from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord, batch_route
-from tests.scoreboard.conftest import BASE_TIME, record
+from tests.factories import BASE_TIME, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
