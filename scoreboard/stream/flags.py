@@ -81,36 +81,29 @@ def cheat_flags_write(*, findings: Sequence[tuple[PlayerKey, Finding]], now: dat
 class BatchScreen:
     """Who in a batch might break a cheat rule, as far as the batch alone tells (batch_screen).
 
-    `suspects`: players whose snapshots of the batch break a rule among themselves, or are out of
-    order; `firsts`: every other player's earliest snapshot of the batch, as columns (session pk,
-    nickname, score, lives, shots, level, timestamp), still to be paired with their standing
-    (cheat_suspects_postgresql). Both are in terms of `limits`.
+    `suspects`: players whose snapshots of the batch break a rule by themselves or among
+    themselves, or are out of order. Every player's first snapshot of the batch is still to be
+    paired with their standing (cheat_suspects_postgresql). In terms of `limits`.
     """
 
     limits: Limits
     suspects: set[PlayerKey] = field(default_factory=set)
-    firsts: tuple[list[Any], ...] = field(default_factory=lambda: ([], [], [], [], [], [], []))
 
 
 def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
     """Screen a batch's accepted snapshots for cheat suspects with the rules' cheapest tests.
 
     A player is a suspect when one snapshot breaks a single-snapshot rule, when two of theirs in
-    the batch (in arrival order) break a pair rule, or when they arrive out of event-time order
+    the batch (in stream order) break a pair rule, or when they arrive out of event-time order
     (the Python check then sorts them out). A superset of the players the rules would flag, given
-    their standing; the pair of their earliest snapshot with their standing is left to the database.
+    their standing; the pair of their first snapshot with their standing is the database's part.
     It runs on BatchPipeline's routing thread: about a microsecond a snapshot, no query.
     """
     screen = BatchScreen(limits=limits)
     suspects = screen.suspects
-    session_pks, nicknames, scores, lives_, shots_, levels, moments = screen.firsts
     min_interval, rate, slack = limits.min_status_interval, limits.max_shots_per_second, limits.fire_rate_slack_shots
-    per_hit, bonus, invaders, skew = (
-        limits.points_per_hit,
-        limits.level_bonus,
-        limits.invaders_per_level,
-        limits.clock_skew,
-    )
+    per_hit, bonus, invaders = limits.points_per_hit, limits.level_bonus, limits.invaders_per_level
+    skew = limits.clock_skew
     windows: dict[int, tuple[datetime, datetime | None]] = {}
     last: dict[PlayerKey, tuple] = {}
     for item in accepted:
@@ -118,13 +111,8 @@ def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
         key = (session.pk, snapshot.nickname)
         if key in suspects:
             continue
-        score, lives, shots, level, moment = (
-            snapshot.score,
-            snapshot.lives,
-            snapshot.shots,
-            snapshot.level,
-            snapshot.timestamp,
-        )
+        score, lives, shots, level = snapshot.score, snapshot.lives, snapshot.shots, snapshot.level
+        moment = snapshot.timestamp
         window = windows.get(session.pk)
         if window is None:
             closing = session.effective_closing_time
@@ -147,13 +135,6 @@ def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
         before = last.get(key)
         last[key] = (score, lives, shots, level, moment)
         if before is None:
-            session_pks.append(key[0])
-            nicknames.append(key[1])
-            scores.append(score)
-            lives_.append(lives)
-            shots_.append(shots)
-            levels.append(level)
-            moments.append(moment)
             continue
         b_score, b_lives, b_shots, b_level, b_moment = before
         if moment <= b_moment:
@@ -175,16 +156,16 @@ def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
     return screen
 
 
-# Each player's earliest snapshot of the batch (batch_screen's `firsts`) paired with their current
-# game: a suspect when the pair breaks a rule, or when the snapshot is not newer than the standing
-# (late, or another snapshot at the same moment: the Python check sorts it out). One index probe
-# per player, in the server. Parameters: the firsts' columns as arrays, then the limits.
+# Each player's first snapshot of the staged batch paired with their current game: a suspect when
+# the pair breaks a rule, or when the snapshot is not newer than the standing (late, or another
+# snapshot at the same moment: the Python check sorts it out). Parameters: the limits.
 FIRSTS_AGAINST_STANDINGS = (
-    "SELECT f.session_id, f.nickname"
-    " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::int[], %s::timestamptz[])"
-    " AS f(session_id, nickname, score, lives, shots, level, event_time)"
-    " JOIN scoreboard_standing s ON s.session_id = f.session_id AND s.nickname = f.nickname"
-    " WHERE (f.event_time <= s.event_time AND (f.score, f.lives, f.shots, f.level, f.event_time)"
+    "SELECT f.session_id, f.nickname FROM scoreboard_batch_staging f"
+    # LIMIT 1 keeps it one index probe per player: a join could read the session's every standing.
+    " CROSS JOIN LATERAL (SELECT * FROM scoreboard_standing st"
+    " WHERE st.session_id = f.session_id AND st.nickname = f.nickname LIMIT 1) AS s"
+    " WHERE f.first_of_player AND ("
+    " (f.event_time <= s.event_time AND (f.score, f.lives, f.shots, f.level, f.event_time)"
     " IS DISTINCT FROM (s.current_score, s.current_lives, s.current_shots, s.current_level, s.event_time))"
     " OR (s.current_lives > 0 AND f.event_time > s.event_time AND ("
     " f.event_time - s.event_time < %s"
@@ -192,29 +173,25 @@ FIRSTS_AGAINST_STANDINGS = (
     " OR f.level < s.current_level"
     # (a microsecond of slack against Python's float arithmetic: never fewer suspects)
     " OR (f.shots - s.current_shots > %s AND f.shots - s.current_shots"
-    " > EXTRACT(EPOCH FROM f.event_time - s.event_time)::float8 * %s + %s - 0.000001)))"
+    " > EXTRACT(EPOCH FROM f.event_time - s.event_time)::float8 * %s + %s - 0.000001))))"
 )
 
 
 def cheat_suspects_postgresql(cursor: Any, *, screen: BatchScreen) -> set[PlayerKey]:
-    """Return the batch's cheat suspects: the screen's, and those whose first snapshot breaks a rule with
-    their standing. Runs inside the batch transaction, before the standings move.
+    """Return the staged batch's cheat suspects: the screen's, and those whose first snapshot breaks a rule
+    with their standing. Runs inside the batch transaction, before the standings move.
     """
-    suspects = set(screen.suspects)
-    if screen.firsts[0]:
-        limits = screen.limits
-        cursor.execute(
-            FIRSTS_AGAINST_STANDINGS,
-            [
-                *screen.firsts,
-                limits.min_status_interval,
-                limits.fire_rate_slack_shots,
-                limits.max_shots_per_second,
-                limits.fire_rate_slack_shots,
-            ],
-        )
-        suspects.update((session_pk, nickname) for session_pk, nickname in cursor.fetchall())
-    return suspects
+    limits = screen.limits
+    cursor.execute(
+        FIRSTS_AGAINST_STANDINGS,
+        [
+            limits.min_status_interval,
+            limits.fire_rate_slack_shots,
+            limits.max_shots_per_second,
+            limits.fire_rate_slack_shots,
+        ],
+    )
+    return screen.suspects | {(session_pk, nickname) for session_pk, nickname in cursor.fetchall()}
 
 
 def previous_statuses(*, players: Iterable[PlayerKey]) -> dict[PlayerKey, Status]:

@@ -98,6 +98,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
     skew = timedelta(seconds=settings.STREAM_CLOCK_SKEW_SECONDS)
     grace = timedelta(seconds=settings.STREAM_CLOSING_GRACE_SECONDS)
     accepted = routed.accepted.append
+    players: set[tuple[int, str]] = set()
     for record, snapshot in parsed:
         try:
             arrival = record.arrival
@@ -135,6 +136,10 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                 )
             else:
                 score, lives, shots, nickname = snapshot.score, snapshot.lives, snapshot.shots, snapshot.nickname
+                player = (session.pk, nickname)
+                first = player not in players
+                if first:
+                    players.add(player)
                 row = (
                     session.pk,
                     nickname,
@@ -145,6 +150,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                     snapshot.timestamp,
                     shard_id,
                     record.sequence_number,
+                    first,
                     rank_key(score=score, lives=lives, shots=shots, nickname=nickname),
                 )
                 accepted(AcceptedRecord(session, snapshot, record.sequence_number, row))

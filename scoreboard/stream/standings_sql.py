@@ -18,6 +18,9 @@ STAGING_COLUMNS = (
     ("event_time", "timestamptz", "timestamptz"),
     ("shard_id", "text", "text"),
     ("sequence_number", "numeric", "numeric"),
+    # The player's first snapshot in the batch (in stream order): the cheat screen pairs it with
+    # their standing (flags.FIRSTS_AGAINST_STANDINGS).
+    ("first_of_player", "boolean", "bool"),
     ("rank_key", 'text COLLATE "C"', "text"),
 )
 STAGING_TABLE = (

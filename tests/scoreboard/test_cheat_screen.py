@@ -17,6 +17,7 @@ from scoreboard.stream.consumer import BatchPipeline
 from scoreboard.stream.flags import batch_screen, cheat_suspects_postgresql
 from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord, batch_route
+from scoreboard.stream.standings_sql import STAGING_COLUMNS, STAGING_TABLE
 from tests.factories import BASE_TIME, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -160,11 +161,19 @@ def test_the_screen_never_misses_what_the_rules_flag(make_session, fence, seed: 
 
 
 def _screen(records: list[StreamRecord]) -> set:
-    """Screen a batch as the drain does, against the standings as they are: its suspects (nothing is written)."""
+    """Stage a batch as the drain does and screen it against the standings: its suspects (nothing is written)."""
     routed = batch_route(shard_id="shardId-000000000000", records=records)
     screen = batch_screen(routed.accepted, limits=Limits.from_settings())
     with transaction.atomic(), connection.cursor() as cursor:
-        return cheat_suspects_postgresql(cursor.cursor, screen=screen)
+        cursor.execute(STAGING_TABLE)
+        with cursor.cursor.copy(
+            "COPY scoreboard_batch_staging (" + ", ".join(name for name, _, _ in STAGING_COLUMNS) + ") FROM STDIN"
+        ) as copy:
+            for item in routed.accepted:
+                copy.write_row(item.row)
+        suspects = cheat_suspects_postgresql(cursor.cursor, screen=screen)
+        transaction.set_rollback(True)
+    return suspects
 
 
 def test_honest_players_are_not_suspects_so_no_record_is_checked_in_python(make_session, fence) -> None:  # type: ignore[no-untyped-def]
@@ -197,3 +206,19 @@ def test_a_cheater_is_a_suspect_and_nobody_else(make_session, fence) -> None:  #
         ]
     )
     assert suspects == {(session.pk, "bob")}
+
+
+def test_a_late_first_snapshot_does_not_hide_the_pair_after_it(make_session, fence) -> None:  # type: ignore[no-untyped-def]
+    # The rules skip a snapshot older than the standing and pair the next one with the standing:
+    # 2 lives, then 3 within the game. Paired with the late one instead (3 then 3), nothing is wrong.
+    make_session()
+    batch_persist(fence=fence, records=[record(1, score=0, shots=0, lives=3, seconds=0)])
+    batch_persist(fence=fence, records=[record(2, score=0, shots=1, lives=2, seconds=10)])
+    batch_persist(
+        fence=fence,
+        records=[
+            record(3, score=0, shots=0, lives=3, seconds=5),  # late
+            record(4, score=0, shots=2, lives=3, seconds=11),
+        ],
+    )
+    assert list(CheatFlag.objects.values_list("rule", flat=True)) == ["lives_up"]
