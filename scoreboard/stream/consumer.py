@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+from alienportal.aws import aws_error_code
 from scoreboard.cheats import Limits
 from scoreboard.models import ShardLease
 from scoreboard.ranking import ranking_recover
@@ -115,7 +116,7 @@ class ShardReader:
         try:
             response = self.kinesis.get_records(ShardIterator=self.iterator, Limit=self.limit)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = aws_error_code(error)
             if code in ITERATOR_ERRORS:
                 self._next_call = time.monotonic() + self.min_interval
             else:
@@ -320,7 +321,7 @@ class ShardDrainer:
             logger.warning("kinesis_unavailable shard=%s error=%s", shard_id, type(error).__name__)
             return None
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = aws_error_code(error)
             if code in THROTTLE_ERRORS:
                 self.summary.throttled += 1
                 logger.info("get_records_throttled shard=%s", shard_id)

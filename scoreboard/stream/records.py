@@ -62,10 +62,6 @@ class Snapshot:
         return json.dumps(self.as_record(), separators=(",", ":")).encode()
 
 
-# routing.py (the lead's file this session) still imports the old name; js_time is the one definition.
-timestamp_format = js_time
-
-
 def _reject_constant(token: str) -> float:
     raise RecordRejected("invalid_json", f"non-standard constant {token}")
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from alienportal.dates import js_time
 from scoreboard.ranking import rank_key
 from scoreboard.stream.flags import BatchScreen
-from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse, timestamp_format
+from scoreboard.stream.records import RecordRejected, Snapshot, snapshot_parse
 from sessions.models import GameSession
 from sessions.selectors import session_map
 
@@ -129,7 +130,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                         record.sequence_number,
                         record.data,
                         "future_timestamp",
-                        f"stamped {timestamp_format(snapshot.timestamp)}, arrived {timestamp_format(arrival)}",
+                        f"stamped {js_time(snapshot.timestamp)}, arrived {js_time(arrival)}",
                         session_id=snapshot.session_id,
                         arrival=arrival,
                     )
