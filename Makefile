@@ -9,7 +9,7 @@ OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 KINESALITE_DIR := devtools/kinesalite
 KINESALITE_STAMP := $(KINESALITE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services system-packages oidc-provider kinesalite clean bench bench-reports bench-dashboards
+.PHONY: demo test lint format typecheck services system-packages oidc-provider kinesalite clean bench bench-reports bench-dashboards bench-scaling
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ test: $(STAMP) services system-packages oidc-provider kinesalite
 ## bench: ingestion benchmark (drain throughput, naive ratio, COPY ceiling, freshness, rankings, RSS)
 bench: $(STAMP) services
 	$(BIN)/python tests/bench/ingest.py
+
+## bench-scaling: 1, 2 and 4 drain worker processes on a 4-shard stream (records/s, CPU per record)
+bench-scaling: $(STAMP) services
+	$(BIN)/python tests/bench/scaling.py
 
 ## bench-reports: reports API under load (wrk against gunicorn, ours vs a naive ORM version) and the throttles under concurrency
 bench-reports: $(STAMP) services

@@ -53,8 +53,8 @@ def percentile(values: list[float], share: float) -> float:
 # --- Data: GetRecords-shaped batches, generated the same way for every contender ----------------
 
 
-def batches(*, count: int, players: int, seed: int) -> Any:
-    """Yield (shard id, [StreamRecord]) batches of game snapshots, as two shards would return them."""
+def batches(*, count: int, players: int, seed: int, shards: tuple[str, ...] = SHARDS) -> Any:
+    """Yield (shard id, [StreamRecord]) batches of game snapshots, as the shards would return them."""
     from scoreboard.stream.records import Snapshot
     from scoreboard.stream.routing import StreamRecord
 
@@ -62,8 +62,8 @@ def batches(*, count: int, players: int, seed: int) -> Any:
     state = [[0, 3, 0, 1] for _ in range(players)]
     last_sent = [-300] * players  # ms: the original client sends a player's status at most every ~300 ms
     start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    pending: dict[str, list[StreamRecord]] = {shard: [] for shard in SHARDS}
-    sequence = dict.fromkeys(SHARDS, 0)
+    pending: dict[str, list[StreamRecord]] = {shard: [] for shard in shards}
+    sequence = dict.fromkeys(shards, 0)
     for index in range(count):
         player = rng.randrange(players)
         score, lives, shots, level = state[player]
@@ -74,7 +74,7 @@ def batches(*, count: int, players: int, seed: int) -> Any:
         lives = 3 if lives == 0 else lives - (rng.random() < 0.05)
         state[player] = [score, lives, shots, level]
         sent = last_sent[player] = max(index, last_sent[player] + 300)
-        shard = SHARDS[player % 2]  # a player's partition key maps to one shard
+        shard = shards[player % len(shards)]  # a player's partition key maps to one shard
         sequence[shard] += 1
         data = Snapshot(
             session_id=SESSION_ID,
@@ -94,8 +94,11 @@ def batches(*, count: int, players: int, seed: int) -> Any:
             yield shard, records
 
 
-def reset() -> Any:
-    """Empty the scoreboard tables and Redis; return a fresh session and one lease per shard."""
+def reset(shards: tuple[str, ...] = SHARDS, *, owner: str | None = "bench") -> Any:
+    """Empty the scoreboard tables and Redis; return a fresh session and one lease per shard.
+
+    The leases are held by `owner` (None: free, for workers to acquire).
+    """
     from scoreboard.models import ShardLease, ShardMetrics
     from scoreboard.ranking import redis_client
     from scoreboard.stream.leases import lease_acquire
@@ -114,10 +117,11 @@ def reset() -> Any:
         opening_time=datetime(2026, 11, 27, 8, 0, tzinfo=UTC),
     )
     fences = {}
-    for shard in SHARDS:
+    for shard in shards:
         lease = ShardLease.objects.create(stream_name="bench", shard_id=shard)
         ShardMetrics.objects.create(lease=lease)
-        fences[shard] = lease_acquire(stream_name="bench", shard_id=shard, owner="bench", seconds=3600)
+        if owner is not None:
+            fences[shard] = lease_acquire(stream_name="bench", shard_id=shard, owner=owner, seconds=3600)
     return session, fences
 
 
@@ -429,15 +433,10 @@ def rankings(standings: int, iterations: int = 2000) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def bench_database() -> None:
+    """Point this process (and the workers it starts) at the bench's own database, migrated."""
     from django.test.utils import setup_databases
 
-    records = _env_int("BENCH_RECORDS", 200_000)
-    rss_records = _env_int("BENCH_RSS_RECORDS", 1_000_000)
-    naive_records = _env_int("BENCH_NAIVE_RECORDS", 5_000)
-    standings = _env_int("BENCH_STANDINGS", 1_000_000)
-    e2e_seconds = _env_int("BENCH_E2E_SECONDS", 20)
-    players = _env_int("BENCH_PLAYERS", 20_000)
     # A database of its own (created and migrated once, kept between runs), never the live one.
     database = connection.settings_dict
     database["TEST"]["NAME"] = f"{database['NAME']}_bench"
@@ -445,6 +444,16 @@ def main() -> None:
     os.environ["DATABASE_URL"] = (
         f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     )
+
+
+def main() -> None:
+    records = _env_int("BENCH_RECORDS", 200_000)
+    rss_records = _env_int("BENCH_RSS_RECORDS", 1_000_000)
+    naive_records = _env_int("BENCH_NAIVE_RECORDS", 5_000)
+    standings = _env_int("BENCH_STANDINGS", 1_000_000)
+    e2e_seconds = _env_int("BENCH_E2E_SECONDS", 20)
+    players = _env_int("BENCH_PLAYERS", 20_000)
+    bench_database()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "note": "shared 2-core machine; other jobs may run concurrently"},
         "sizes": {
