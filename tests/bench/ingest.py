@@ -134,14 +134,16 @@ def worker_main(count: int, players: int, mode: str) -> None:
     The batches are what GetRecords returns for a shard with a backlog (moto reads only ~11k
     records/s, so they are built here); they pass through the same BatchPipeline as in
     shard_drain. Mode "throughput" builds them all first and times only the drain; mode "rss"
-    builds them lazily, so the peak RSS is the worker's own (and its rate includes generation).
+    builds them lazily, so the peak RSS is the worker's own (and its rate includes generation);
+    mode "profile" is "throughput" with timers on each statement (where_the_time_goes).
     """
     from scoreboard.stream.consumer import BatchPipeline
 
     _, fences = reset()
     source: Any = batches(count=count, players=players, seed=1)
-    if mode == "throughput":
+    if mode in ("throughput", "profile"):
         source = list(source)
+    timers = where_the_time_goes() if mode == "profile" else None
     pipelines = {shard: BatchPipeline(fence=fences[shard], run=lambda action: action()) for shard in SHARDS}
     records = 0
     started = time.perf_counter()
@@ -154,9 +156,82 @@ def worker_main(count: int, players: int, mode: str) -> None:
     seconds = time.perf_counter() - started
     from scoreboard.models import CheatFlag
 
-    figures = {"records": records, "seconds": seconds, "peak_rss_mib": _peak_rss_kib() / 1024}
+    figures: dict[str, Any] = {"records": records, "seconds": seconds, "peak_rss_mib": _peak_rss_kib() / 1024}
     figures["cheat_flags"] = CheatFlag.objects.count()
+    if timers is not None:
+        figures["batches"] = sum(1 for _ in batches(count=count, players=players, seed=1))
+        figures["timers"] = dict(timers)
     print(json.dumps(figures))
+
+
+# The drain's statements, by the start of their SQL: what where_the_time_goes names them.
+STATEMENTS = (
+    ("SET LOCAL synchronous_commit", "transaction set-up"),
+    ("UPDATE scoreboard_shardlease", "checkpoint (fenced on the lease)"),
+    ("CREATE TEMP TABLE", "staging table"),
+    ("DELETE FROM scoreboard_batch_staging", "staging table"),
+    ("INSERT INTO scoreboard_scoreevent", "events INSERT ... SELECT"),
+    ("INSERT INTO scoreboard_standing", "standings upsert"),
+    ("SELECT f.session_id, f.nickname FROM scoreboard_batch_staging", "cheat screen, SQL half"),
+    ("UPDATE scoreboard_shardmetrics", "shard metrics"),
+)
+
+
+def where_the_time_goes() -> dict[str, float]:
+    """Time each statement, COPY, commit and Redis call of this process (benchmark only), by name.
+
+    Work on BatchPipeline's helper thread (routing, the cheat screen's Python half, its queries)
+    is counted apart: it overlaps the committing thread's.
+    """
+    import functools
+    import threading
+    from collections import defaultdict
+    from contextlib import contextmanager
+
+    import psycopg
+    import redis
+
+    import scoreboard.stream.consumer as consumer
+
+    timers: dict[str, float] = defaultdict(float)
+
+    def helper() -> bool:
+        return threading.current_thread().name.startswith("batch-route")
+
+    def timed(name_of: Any, function: Any) -> Any:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                name = name_of(*args, **kwargs)
+                timers[f"{name} (helper thread)" if helper() else name] += time.perf_counter() - started
+
+        return wrapper
+
+    def statement(_cursor: Any, query: Any, *args: Any, **kwargs: Any) -> str:
+        text = str(query).lstrip()
+        return next((name for prefix, name in STATEMENTS if text.startswith(prefix)), "other queries")
+
+    psycopg.Cursor.execute = timed(statement, psycopg.Cursor.execute)  # type: ignore[method-assign]
+    psycopg.Connection.commit = timed(lambda *_a, **_k: "commit", psycopg.Connection.commit)  # type: ignore[method-assign]
+    redis.client.Pipeline.execute = timed(lambda *_a, **_k: "Redis", redis.client.Pipeline.execute)  # type: ignore[method-assign]
+    redis.Redis.execute_command = timed(lambda *_a, **_k: "Redis", redis.Redis.execute_command)  # type: ignore[method-assign]
+    consumer.batch_route = timed(lambda *_a, **_k: "routing: decode and validate", consumer.batch_route)
+    consumer.batch_screen = timed(lambda *_a, **_k: "cheat screen, Python half", consumer.batch_screen)
+    consumer.batch_persist = timed(lambda *_a, **_k: "whole commit (batch_persist)", consumer.batch_persist)
+    copy = psycopg.Cursor.copy
+
+    @contextmanager
+    def timed_copy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        with copy(self, *args, **kwargs) as writer:
+            yield writer
+        timers["COPY into staging"] += time.perf_counter() - started
+
+    psycopg.Cursor.copy = timed_copy  # type: ignore[method-assign,assignment]
+    return timers
 
 
 def _peak_rss_kib() -> int:
@@ -473,6 +548,8 @@ def main() -> None:
     results["ours"]["records_per_s_runs"] = [results["ours"]["records_per_s"], again["records_per_s"]]
     results["ours"]["records_per_s"] = sum(results["ours"]["records_per_s_runs"]) / 2
     results["cheat_rules_cost"] = 1 - results["ours"]["records_per_s"] / results["cheats_off"]["records_per_s"]
+    print("where the time goes: the same drain with a timer on each statement ...", flush=True)
+    results["profile"] = ours(records, players, "profile")
     print(f"worker RSS: {rss_records:,} records drained, batches built lazily ...", flush=True)
     results["rss"] = ours(rss_records, players, "rss")
     print(f"archive replay: {records:,} records from S3 objects through the drain's write path ...", flush=True)
@@ -529,6 +606,11 @@ def table(results: dict[str, Any]) -> None:
     print(f"{'measure':<{width}}  {'result':>20}  goal")
     for name, value, goal in lines:
         print(f"{name:<{width}}  {value:>20}  {goal}")
+    profile = results["profile"]
+    print(f"\nwhere the drain's time goes ({profile['batches']} batches, {profile['seconds']:.2f} s with timers on):")
+    for name, seconds in sorted(profile["timers"].items(), key=lambda item: -item[1]):
+        share = seconds / profile["seconds"]
+        print(f"  {name:<52} {seconds * 1000 / profile['batches']:>8.1f} ms a batch  {share:>6.1%} of the drain")
     sizes = results["sizes"]
     print(
         f"\nsizes: {sizes['records']:,} records ({sizes['players']:,} players), naive {sizes['naive_records']:,},"
