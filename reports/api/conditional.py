@@ -26,9 +26,8 @@ FIRST_SEEN_SECONDS = 24 * 3600
 def _first_seen(*, url: str, etag: str) -> int:
     """Return the second `etag` was first answered for `url`, later than any earlier ETag's.
 
-    Stored as a JSON object: the cache serializes JSON (alienportal.cache), which gives a
-    tuple back as a list, and a check for a tuple never matched, so every answer said "modified
-    now" and an If-Modified-Since from one second earlier got 200 instead of 304.
+    Stored as a JSON object: the cache serializes JSON (alienportal.cache), so a tuple would
+    come back as a list (a check for a tuple never matched: every answer said "modified now").
 
     HTTP dates have one-second resolution: content that changes within the second its previous
     ETag was first seen gets the next second, so an If-Modified-Since naming the old content's

@@ -274,11 +274,13 @@ def session_title(session: GameSession) -> list[Any]:
     """Return the heading: the session, its type, when it opened and closed (or will), as the portal shows moments."""
     heading = f"{session.session_id} · {session.get_game_type_display()} · "
     if not session.is_open:
-        return [heading + "closed; opened ", when(session.opening_time), ", closed ", when(session.closing_time)]
-    title: list[Any] = [heading + "open since ", when(session.opening_time)]
+        moments = ["opened ", when(session.opening_time), ", closed ", when(session.closing_time)]
+        return [heading + "closed ", html.Span(moments, className="session-moments")]
+    moments = ["since ", when(session.opening_time)]
     if session.closes_at is not None:
-        title += [", closes ", when(session.closes_at)]
-    return title
+        moments += [", closes ", when(session.closes_at)]
+    # Its own span: the projector shows the moments small, under the session's name.
+    return [heading + "open ", html.Span(moments, className="session-moments")]
 
 
 def time_left(session: GameSession, now: datetime) -> str:
