@@ -131,6 +131,22 @@ def _standings_since(database_path: Path, since: datetime) -> int:
         database.close()
 
 
+def _events_since(database_path: Path, since: datetime) -> int:
+    """Score events stamped after `since` (UTC), polled for up to 90 s until there are some."""
+    database = sqlite3.connect(database_path, timeout=30)
+    stamp = since.strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        deadline = time.monotonic() + 90
+        stored = 0
+        while time.monotonic() < deadline and stored == 0:
+            query = "SELECT count(*) FROM scoreboard_scoreevent WHERE event_time > ?"
+            stored = database.execute(query, [stamp]).fetchone()[0]
+            time.sleep(1)
+        return stored
+    finally:
+        database.close()
+
+
 def _assert_stopped_cleanly(demo: Demo) -> str:
     status, output = demo.ctrl_c()
     assert status == 0, output[-4000:]
@@ -204,6 +220,9 @@ def test_demo_serves_the_portal_feeds_the_stream_stops_on_ctrl_c_and_runs_again(
         document = json.loads(ssm.get_parameter(Name="/alienportal/session")["Parameter"]["Value"])
         assert document["SessionId"] == session_id
         assert _standings_since(database, second_started) > 0, "the second run drained nothing into the standings"
+        # Its records are numbered from 1 again, like the first run's: their score events are
+        # stored beside the first run's (the incarnation is part of an event's identity).
+        assert _events_since(database, second_started) > 0, "the second run's score events were dropped"
         demo.wait_for(STATUS_LINE, 30)
     except BaseException:
         demo.process.kill()

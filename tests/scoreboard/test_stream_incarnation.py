@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from alienportal.aws import aws_client
 from alienportal.dates import js_time
-from scoreboard.models import ShardLease, ShardMetrics, Standing
+from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, ShardMetrics, Standing
 from scoreboard.selectors import pipeline_shards
 from scoreboard.selectors.pipeline import pipeline_shard_figures
+from scoreboard.selectors.players import player_trail
 from scoreboard.stream.leases import LeaseLost, lease_acquire
 from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
@@ -46,6 +47,13 @@ def _put(name: str, session_id: str, scores: list[tuple[str, int]]) -> list[int]
         put = kinesis.put_record(StreamName=name, Data=json.dumps(body).encode(), PartitionKey=nickname)
         sequences.append(int(put["SequenceNumber"]))
     return sequences
+
+
+def _put_raw(name: str, payloads: list[bytes]) -> list[int]:
+    kinesis = aws_client("kinesis")
+    return [
+        int(kinesis.put_record(StreamName=name, Data=data, PartitionKey="raw")["SequenceNumber"]) for data in payloads
+    ]
 
 
 def _standings(session_id: str) -> dict[str, int]:
@@ -99,6 +107,59 @@ def test_a_recreated_stream_is_drained_from_its_beginning_and_the_old_leases_sta
     fence = lease_acquire(stream_name=stream, shard_id=SHARD, owner="next-worker")
     assert fence is not None
     assert fence.lease_pk == new.pk
+
+
+def test_a_recreated_streams_events_and_dead_letters_are_kept_beside_the_old_ones_and_still_count_once(
+    stream, make_session
+) -> None:
+    make_session(session_id=FIRST_RUN)
+    assert _put_raw(stream, [b"old junk 1", b"old junk 2"]) == [1, 2]
+    _put(stream, FIRST_RUN, [(f"old{index % 4}", 10 * index) for index in range(10)])  # 3..12
+    drain_all(stream)
+    GameSession.objects.filter(session_id=FIRST_RUN).update(closing_time=timezone.now())  # one open at a time
+    stream_recreate(stream, shards=1)
+    make_session(session_id=SECOND_RUN)
+    # The new incarnation numbers its records from 1 again: the same (shard, sequence number)
+    # as the first run's dead letters and events.
+    assert _put_raw(stream, [b"new junk 1", b"new junk 2"]) == [1, 2]
+    assert _put(stream, SECOND_RUN, [("ann", 50), ("bob", 70), ("ann", 90), ("cid", 20)]) == [3, 4, 5, 6]
+    drain_all(stream)
+
+    assert _standings(SECOND_RUN) == {"ann": 90, "bob": 70, "cid": 20}
+    assert ScoreEvent.objects.filter(session__session_id=SECOND_RUN).count() == 4
+    assert ScoreEvent.objects.filter(session__session_id=FIRST_RUN).count() == 10
+    second = GameSession.objects.get(session_id=SECOND_RUN)
+    assert [marked.point.score for marked in player_trail(session=second, nickname="ann")] == [50, 90]
+    assert sorted(bytes(data) for data in DeadLetter.objects.values_list("data", flat=True)) == [
+        b"new junk 1",
+        b"new junk 2",
+        b"old junk 1",
+        b"old junk 2",
+    ]
+    # Each row names the incarnation it was read from: the lease's, as the batch was fenced on it.
+    old, new = ShardLease.objects.filter(stream_name=stream).order_by("stream_created_at")
+    assert set(
+        ScoreEvent.objects.filter(session__session_id=SECOND_RUN).values_list("stream_created_at", flat=True)
+    ) == {new.stream_created_at}
+    assert set(
+        ScoreEvent.objects.filter(session__session_id=FIRST_RUN).values_list("stream_created_at", flat=True)
+    ) == {old.stream_created_at}
+    assert sorted(DeadLetter.objects.values_list("stream_created_at", "sequence_number")) == [
+        (old.stream_created_at, 1),
+        (old.stream_created_at, 2),
+        (new.stream_created_at, 1),
+        (new.stream_created_at, 2),
+    ]
+
+    # Within an incarnation a record read again (a worker that died before its checkpoint) still
+    # counts once: the new incarnation's shard read again from its beginning adds nothing.
+    ShardLease.objects.filter(pk=new.pk).update(checkpoint=None, checkpoint_at=None)
+    drain_all(stream)
+    assert int(ShardLease.objects.get(pk=new.pk).checkpoint) == 6
+    assert ScoreEvent.objects.filter(session__session_id=SECOND_RUN).count() == 4
+    assert ScoreEvent.objects.count() == 14
+    assert DeadLetter.objects.count() == 4
+    assert _standings(SECOND_RUN) == {"ann": 90, "bob": 70, "cid": 20}
 
 
 @pytest.mark.shards(2)
