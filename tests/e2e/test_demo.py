@@ -236,9 +236,21 @@ def test_demo_serves_the_portal_feeds_the_stream_stops_on_ctrl_c_and_runs_again(
             "SELECT l.checkpoint, m.records_processed FROM scoreboard_shardlease l"
             " JOIN scoreboard_shardmetrics m ON m.lease_id = l.id WHERE l.consumer = 'drain' AND l.retired_at IS NULL"
         ).fetchall()
+        first_drained = connection.execute(
+            "SELECT sum(checkpoint) FROM scoreboard_shardlease WHERE consumer = 'drain' AND retired_at IS NOT NULL"
+        ).fetchone()[0]
+        stamp = second_started.strftime("%Y-%m-%d %H:%M:%S.%f")
+        events = connection.execute(
+            "SELECT sum(event_time > ?), sum(event_time <= ?), count(*) FROM scoreboard_scoreevent", [stamp, stamp]
+        ).fetchone()
+        dead_letters = connection.execute("SELECT count(*) FROM scoreboard_deadletter").fetchone()[0]
     # Two shards, two consumers: the first run's leases kept as history, the second run's live.
     assert leases == [("archive", 4, 2), ("drain", 4, 2)]
     # This run's stream numbered its records from 1 again, and the drain read them all from there
     # (moto's sequence numbers are consecutive): not after the first run's checkpoints.
     assert len(drained) == 2
     assert all(checkpoint and processed >= int(checkpoint) for checkpoint, processed in drained), drained
+    # Every record either run drained (all valid: no dead letter; numbered 1..checkpoint) is one
+    # score event, the second run's included, though its sequence numbers are the first run's again.
+    assert dead_letters == 0
+    assert events[:2] == (sum(int(checkpoint) for checkpoint, _ in drained), int(first_drained)), events
