@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import models
 
 from sessions.identifiers import NICKNAME_MAX_CHARS
@@ -16,6 +18,22 @@ RANK_KEY_MAX_CHARS = 30 + NICKNAME_MAX_CHARS
 
 def SequenceNumberField(**kwargs: object) -> models.DecimalField:
     return models.DecimalField(max_digits=SEQUENCE_DIGITS, decimal_places=0, **kwargs)  # type: ignore[arg-type]
+
+
+# A record is (stream incarnation, shard, sequence number): a stream deleted and created again under
+# the same name numbers its shards' records from the start again (moto from 1), so shard and sequence
+# number alone would make the new stream's records collide with the old one's. The incarnation is
+# the stream's StreamCreationTimestamp, as on the lease the batch was fenced on (ShardLease). Rows
+# whose incarnation is not known (a lease written before incarnations were recorded, a Firehose
+# record, a row made by hand) carry this instant instead.
+INCARNATION_UNKNOWN = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def IncarnationField() -> models.DateTimeField:
+    return models.DateTimeField(
+        default=INCARNATION_UNKNOWN,
+        help_text="The stream incarnation the record was read from (its StreamCreationTimestamp).",
+    )
 
 
 class ScoreEvent(models.Model):
@@ -35,12 +53,15 @@ class ScoreEvent(models.Model):
     shots = models.BigIntegerField()
     level = models.IntegerField()
     event_time = models.DateTimeField()
+    stream_created_at = IncarnationField()
     shard_id = models.CharField(max_length=128)
     sequence_number = SequenceNumberField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shard_id", "sequence_number"], name="score_event_one_per_record"),
+            models.UniqueConstraint(
+                fields=["stream_created_at", "shard_id", "sequence_number"], name="score_event_one_per_record_of_stream"
+            ),
         ]
         # Deliberately no (session, nickname) index: it cost ~35 % of the insert time in the
         # ingest benchmark, and the drain never reads events back. Add it with the query that
@@ -237,6 +258,7 @@ DEAD_LETTER_DATA_BYTES = 4096
 class DeadLetter(models.Model):
     """A record that could not become a standing, kept (its first 4 KiB) so it can be replayed."""
 
+    stream_created_at = IncarnationField()
     shard_id = models.CharField(max_length=128)
     sequence_number = SequenceNumberField()
     # At most DEAD_LETTER_DATA_BYTES: a longer record was too large anyway, and is never replayed.
@@ -254,7 +276,9 @@ class DeadLetter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shard_id", "sequence_number"], name="dead_letter_one_per_record"),
+            models.UniqueConstraint(
+                fields=["stream_created_at", "shard_id", "sequence_number"], name="dead_letter_one_per_record_of_stream"
+            ),
         ]
         indexes = [
             models.Index(fields=["reason", "replayed_at"], name="dead_letter_reason_idx"),

@@ -73,10 +73,10 @@ def dead_letters_replay(
 ) -> ReplaySummary:
     """Route unreplayed dead letters again (e.g. once their session exists) and persist those that now pass.
 
-    A replayed record keeps its original shard and sequence number, so replaying twice, or a
-    record that also reached the stream twice, is still counted once per record. Audited
-    (`dead_letters.replay`: who, which selection, how many replayed and still dead), whichever
-    interface asked: the admin action, the reports API, a support ticket or the command.
+    A replayed record keeps its original stream incarnation, shard and sequence number, so
+    replaying twice, or a record that also reached the stream twice, is still counted once per
+    record. Audited (`dead_letters.replay`: who, which selection, how many replayed and still
+    dead), whichever interface asked: the admin action, the reports API, a support ticket or the command.
     """
     summary = ReplaySummary()
     query = Q(replayed_at__isnull=True)
@@ -96,12 +96,12 @@ def dead_letters_replay(
     with transaction.atomic():
         letters = list(DeadLetter.objects.select_for_update(skip_locked=True).filter(query).order_by("pk")[:limit])
         summary.examined = len(letters)
-        by_shard: dict[str, list[DeadLetter]] = {}
+        by_shard: dict[tuple[datetime, str], list[DeadLetter]] = {}
         for letter in letters:
-            by_shard.setdefault(letter.shard_id, []).append(letter)
+            by_shard.setdefault((letter.stream_created_at, letter.shard_id), []).append(letter)
         now = timezone.now()
         replayed: list[int] = []
-        for shard_id, letters_of_shard in by_shard.items():
+        for (incarnation, shard_id), letters_of_shard in by_shard.items():
             # Only a prefix of a record kept (it was too large): its bytes are not the record's.
             items = [item for item in letters_of_shard if not item.is_truncated]
             truncated = len(letters_of_shard) - len(items)
@@ -117,7 +117,7 @@ def dead_letters_replay(
             # The rows that still fail are already dead letters; only route the others.
             routed.rejected = []
             outcome = BatchOutcome()
-            batch_rows_write(routed=routed, outcome=outcome, now=now)
+            batch_rows_write(routed=routed, outcome=outcome, now=now, stream_created_at=incarnation)
             ranking_after_commit(changes=outcome.changes, stream_name="replay", shard_id=shard_id)
             replayed.extend(item.pk for item in items if int(item.sequence_number) not in still)
         DeadLetter.objects.filter(pk__in=replayed).update(replayed_at=now)

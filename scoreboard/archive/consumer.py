@@ -78,9 +78,10 @@ class _Buffer:
         return self.records[-1].sequence_number if self.records else None
 
 
-def _archived(shard_id: str, response: dict[str, Any]) -> list[ArchivedRecord]:
+def _archived(shard_id: str, response: dict[str, Any], *, stream_created_at: datetime | None) -> list[ArchivedRecord]:
     return [
         ArchivedRecord(
+            stream_created_at=stream_created_at,
             shard_id=shard_id,
             sequence_number=int(item["SequenceNumber"]),
             arrival=item.get("ApproximateArrivalTimestamp"),
@@ -298,7 +299,7 @@ def shard_archive(
                 continue
             summary.calls += 1
             millis = response.get("MillisBehindLatest")
-            records = _archived(shard_id, response)
+            records = _archived(shard_id, response, stream_created_at=fence.stream_created_at)
             buffer.extend(records)
             summary.records += len(records)
             read_to = buffer.last_sequence()

@@ -1,7 +1,9 @@
 """Archive objects: their keys (Firehose's layout), our record format, and reading Firehose's own.
 
 Our objects are gzip'd JSON lines, one Kinesis record a line, with everything a replay needs:
-`{"ShardId", "SequenceNumber", "ApproximateArrivalTimestamp", "PartitionKey", "Data": base64}`.
+`{"StreamCreationTimestamp", "ShardId", "SequenceNumber", "ApproximateArrivalTimestamp", "PartitionKey",
+"Data": base64}`. The first is the incarnation of the stream the record was read from (the archive
+lease's, as the drain's rows name it; absent from objects written before it was recorded).
 Base64 keeps the record's bytes exactly as the stream held them, whatever they are (the game's
 JSON, malformed JSON, invalid UTF-8). Each object carries the S3 metadata
 `alienportal-format: jsonl-1`, which is how a replay tells ours from a Firehose's: Firehose
@@ -32,13 +34,18 @@ _HASH_BYTES = 15  # 120 bits: 37 decimal digits, well inside NUMERIC(130, 0)
 
 @dataclass(frozen=True, slots=True)
 class ArchivedRecord:
-    """One record of the archive: its bytes, where it came from, and when it reached the stream."""
+    """One record of the archive: its bytes, where it came from, and when it reached the stream.
+
+    `stream_created_at` is the incarnation of the stream it was read from, None where unknown
+    (Firehose objects, and ours written before it was recorded): replay then finds it.
+    """
 
     shard_id: str
     sequence_number: int
     arrival: datetime | None
     data: bytes
     partition_key: str = ""
+    stream_created_at: datetime | None = None
 
 
 def object_key(*, prefix: str, stream_name: str, shard_id: str, first: int, last: int, arrival: datetime) -> str:
@@ -66,6 +73,11 @@ def records_encode(records: Iterable[ArchivedRecord]) -> bytes:
     lines = [
         json.dumps(
             {
+                **(
+                    {"StreamCreationTimestamp": _arrival_text(record.stream_created_at)}
+                    if record.stream_created_at is not None
+                    else {}
+                ),
                 "ShardId": record.shard_id,
                 "SequenceNumber": str(record.sequence_number),
                 "ApproximateArrivalTimestamp": _arrival_text(record.arrival),
@@ -87,12 +99,14 @@ def records_decode(body: bytes) -> Iterator[ArchivedRecord]:
             continue
         item = json.loads(line)
         arrival = item.get("ApproximateArrivalTimestamp")
+        created = item.get("StreamCreationTimestamp")
         yield ArchivedRecord(
             shard_id=item["ShardId"],
             sequence_number=int(item["SequenceNumber"]),
             arrival=datetime.fromisoformat(arrival.replace("Z", "+00:00")) if arrival else None,
             data=base64.b64decode(item["Data"]),
             partition_key=item.get("PartitionKey", ""),
+            stream_created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
         )
 
 

@@ -1,15 +1,22 @@
 """Replay the raw archive (ours or a real Firehose's) through the drain's own write path.
 
-Exactly once, whatever is replayed twice or beside live data: a record keeps its shard and
-sequence number (a Firehose record: shard `firehose` and a hash of its bytes), and the drain's
-writes are idempotent on those (events and dead letters are unique per shard + sequence number,
-a standing only moves to a newer snapshot). Discards are counts, not rows, so a replay never adds
+Exactly once, whatever is replayed twice or beside live data: a record keeps its stream
+incarnation, shard and sequence number (a Firehose record: shard `firehose` and a hash of its
+bytes), and the drain's writes are idempotent on those (events and dead letters are unique per
+incarnation + shard + sequence number, a standing only moves to a newer snapshot). The
+incarnation is the one the archive consumer wrote beside the record; objects without it (written
+before it was recorded) take the newest incarnation of their stream the leases know that was
+created at or before the record's arrival (a record cannot reach a stream before it exists, and
+each incarnation replaced the one before); Firehose records, and records no lease accounts for,
+take INCARNATION_UNKNOWN. Discards are counts, not rows, so a replay never adds
 to them: it sets a session's count to the number of distinct discarded records it saw when that
 is higher. A dry run does all of it in one transaction and rolls it back.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import json
 import logging
 import re
@@ -33,7 +40,7 @@ from scoreboard.archive.objects import (
     firehose_decode,
     records_decode,
 )
-from scoreboard.models import DeadLetter, SessionDiscards, Standing
+from scoreboard.models import INCARNATION_UNKNOWN, DeadLetter, SessionDiscards, ShardLease, Standing
 from scoreboard.ranking import RankingChange
 from scoreboard.stream.persist import BatchOutcome, batch_rows_write
 from scoreboard.stream.publish import ranking_after_commit
@@ -48,6 +55,8 @@ BATCH = 5_000
 MARGIN = timedelta(hours=1)
 _NAME_TIME = re.compile(r"-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-")
 _FOLDER_TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
+# Our object names: <prefix>YYYY/MM/DD/HH/<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<shard>-<first>-<last>.gz
+_OBJECT_STREAM = re.compile(r"(?:^|/)([^/]+)-\d+-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[^/]*$")
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,32 @@ def archive_object_read(*, s3: Any, bucket: str, key: str) -> tuple[list[Archive
     return list(firehose_decode(body, arrival=arrival)), True
 
 
+class Incarnations:
+    """Which incarnation of its stream an archived record was read from, for records that do not say.
+
+    The newest incarnation of the object's stream that the leases (live or retired, any consumer)
+    know to have been created at or before the record's arrival; INCARNATION_UNKNOWN when none is.
+    """
+
+    def __init__(self) -> None:
+        self._created: dict[str, list[datetime]] = {}
+
+    def of(self, record: ArchivedRecord, *, key: str) -> datetime:
+        if record.stream_created_at is not None:
+            return record.stream_created_at
+        match = _OBJECT_STREAM.search(key)
+        if record.shard_id == FIREHOSE_SHARD_ID or record.arrival is None or match is None:
+            return INCARNATION_UNKNOWN
+        stream_name = match.group(1)
+        created = self._created.get(stream_name)
+        if created is None:
+            leases = ShardLease.objects.filter(stream_name=stream_name, stream_created_at__isnull=False)
+            created = sorted({moment for moment in leases.values_list("stream_created_at", flat=True) if moment})
+            self._created[stream_name] = created
+        position = bisect.bisect_right(created, record.arrival)
+        return created[position - 1] if position else INCARNATION_UNKNOWN
+
+
 def _session_id_of(data: bytes) -> str | None:
     try:
         body = json.loads(data)
@@ -228,14 +263,18 @@ def archive_records(
     summary: ArchiveReplaySummary,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> Iterator[ArchivedRecord]:
-    """Yield every in-scope record of the archive once (duplicates within the archive are counted, not yielded)."""
+    """Yield every in-scope record of the archive once (duplicates within the archive are counted, not yielded).
+
+    Each comes with its stream incarnation (`stream_created_at`, never None here).
+    """
     since, until = scope.since, scope.until
     if scope.session_id is not None:
         session = GameSession.objects.filter(session_id=scope.session_id).first()
         if session is not None:
             since, until = session.opening_time, session.closing_time or timezone.now()
     keys = archive_keys(s3=s3, bucket=bucket, prefix=prefix, since=since, until=until)
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[datetime, str, int]] = set()
+    incarnations = Incarnations()
     for number, key in enumerate(keys, start=1):
         records, firehose = archive_object_read(s3=s3, bucket=bucket, key=key)
         summary.objects += 1
@@ -245,11 +284,14 @@ def archive_records(
             if not _in_scope(record, scope):
                 summary.out_of_scope += 1
                 continue
-            identity = (record.shard_id, record.sequence_number)
+            incarnation = incarnations.of(record, key=key)
+            identity = (incarnation, record.shard_id, record.sequence_number)
             if identity in seen:
                 summary.duplicates_in_archive += 1
                 continue
             seen.add(identity)
+            if record.stream_created_at != incarnation:
+                record = dataclasses.replace(record, stream_created_at=incarnation)
             yield record
         if progress is not None:
             progress(number, len(keys), summary.records)
@@ -258,26 +300,26 @@ def archive_records(
 # --- Writing through the drain's path -------------------------------------------------------
 
 
-def _chunks(records: Iterable[ArchivedRecord]) -> Iterator[tuple[str, list[ArchivedRecord]]]:
-    """Group records by shard in chunks of BATCH (a routed batch is one shard's)."""
-    pending: dict[str, list[ArchivedRecord]] = {}
+def _chunks(records: Iterable[ArchivedRecord]) -> Iterator[tuple[tuple[datetime, str], list[ArchivedRecord]]]:
+    """Group records by (incarnation, shard) in chunks of BATCH (a routed batch is one shard's)."""
+    pending: dict[tuple[datetime, str], list[ArchivedRecord]] = {}
     for record in records:
-        items = pending.setdefault(record.shard_id, [])
+        where = (record.stream_created_at or INCARNATION_UNKNOWN, record.shard_id)
+        items = pending.setdefault(where, [])
         items.append(record)
         if len(items) >= BATCH:
-            yield record.shard_id, pending.pop(record.shard_id)
-    for shard_id, items in pending.items():
-        yield shard_id, items
+            yield where, pending.pop(where)
+    yield from pending.items()
 
 
-def _present_dead_letters(shard_id: str, sequences: list[int]) -> set[int]:
+def _present_dead_letters(incarnation: datetime, shard_id: str, sequences: list[int]) -> set[int]:
     if not sequences:
         return set()
     return {
         int(value)
-        for value in DeadLetter.objects.filter(shard_id=shard_id, sequence_number__in=sequences).values_list(
-            "sequence_number", flat=True
-        )
+        for value in DeadLetter.objects.filter(
+            stream_created_at=incarnation, shard_id=shard_id, sequence_number__in=sequences
+        ).values_list("sequence_number", flat=True)
     }
 
 
@@ -334,16 +376,17 @@ def _ranks(session_pks: Iterable[int]) -> dict[tuple[int, str], int]:
 
 
 def _replay_batch(
-    shard_id: str,
+    where: tuple[datetime, str],
     items: list[ArchivedRecord],
     summary: ArchiveReplaySummary,
-    discarded: dict[int, set[tuple[str, int]]],
+    discarded: dict[int, set[tuple[datetime, str, int]]],
     sessions: dict[int, GameSession],
     ranks_before: dict[tuple[int, str], int],
     ranked_sessions: set[int],
     dry_run: bool,
 ) -> list[RankingChange]:
-    """Route and write one shard's batch the way the drain does; return the standing changes."""
+    """Route and write one shard's batch (of one incarnation) the way the drain does; return the standing changes."""
+    incarnation, shard_id = where
     batch = [StreamRecord(item.sequence_number, item.data) for item in items]
     routed = batch_route(shard_id=shard_id, records=batch)
     new_sessions = {item.session.pk for item in routed.accepted} - ranked_sessions
@@ -354,7 +397,7 @@ def _replay_batch(
         sessions[item.session.pk] = item.session
     # Discards are counted once per distinct record at the end, not added batch by batch.
     for session_pk, sequences in _discarded_sequences(batch, routed).items():
-        discarded.setdefault(session_pk, set()).update((shard_id, sequence) for sequence in sequences)
+        discarded.setdefault(session_pk, set()).update((incarnation, shard_id, sequence) for sequence in sequences)
     routed.discarded = {}
     if shard_id == FIREHOSE_SHARD_ID:
         drained = _firehose_already_drained(routed)
@@ -363,7 +406,7 @@ def _replay_batch(
         letters = _firehose_dead_letters_present([StreamRecord(i.sequence_number, i.data) for i in routed.rejected])
         routed.rejected = [item for item in routed.rejected if item.sequence_number not in letters]
         summary.dead_letters_present += len(letters)
-    present = _present_dead_letters(shard_id, [item.sequence_number for item in routed.rejected])
+    present = _present_dead_letters(incarnation, shard_id, [item.sequence_number for item in routed.rejected])
     for letter in routed.rejected:
         if letter.sequence_number in present:
             summary.dead_letters_present += 1
@@ -371,7 +414,7 @@ def _replay_batch(
             summary.dead_letters_new += 1
             summary.dead_letter_reasons[letter.reason] += 1
     outcome = BatchOutcome()
-    batch_rows_write(routed=routed, outcome=outcome, now=timezone.now())
+    batch_rows_write(routed=routed, outcome=outcome, now=timezone.now(), stream_created_at=incarnation)
     summary.events_new += outcome.events
     summary.events_present += len(routed.accepted) - outcome.events
     summary.standings_changed += outcome.standings_changed
@@ -396,20 +439,20 @@ def archive_replay(
     summary = ArchiveReplaySummary(scope=scope.describe(), dry_run=dry_run)
     started = time.monotonic()
     records = archive_records(s3=s3, bucket=bucket, prefix=prefix, scope=scope, summary=summary, progress=progress)
-    discarded: dict[int, set[tuple[str, int]]] = {}
+    discarded: dict[int, set[tuple[datetime, str, int]]] = {}
     sessions: dict[int, GameSession] = {}
     ranks_before: dict[tuple[int, str], int] = {}
     ranked_sessions: set[int] = set()
     # A dry run writes everything in one transaction and rolls it back; a real replay commits
     # batch by batch (each is idempotent, so an interrupted replay is simply run again).
     with transaction.atomic() if dry_run else nullcontext():
-        for shard_id, items in _chunks(records):
+        for where, items in _chunks(records):
             with transaction.atomic():
                 changes = _replay_batch(
-                    shard_id, items, summary, discarded, sessions, ranks_before, ranked_sessions, dry_run
+                    where, items, summary, discarded, sessions, ranks_before, ranked_sessions, dry_run
                 )
             if not dry_run:
-                ranking_after_commit(changes=changes, stream_name="archive-replay", shard_id=shard_id)
+                ranking_after_commit(changes=changes, stream_name="archive-replay", shard_id=where[1])
         with transaction.atomic():
             _discards_raise(discarded, summary)
         if dry_run:
@@ -450,7 +493,7 @@ def _discarded_sequences(batch: list[StreamRecord], routed: Any) -> dict[int, li
     return result
 
 
-def _discards_raise(discarded: dict[int, set[tuple[str, int]]], summary: ArchiveReplaySummary) -> None:
+def _discards_raise(discarded: dict[int, set[tuple[datetime, str, int]]], summary: ArchiveReplaySummary) -> None:
     """Set each session's discard count to the distinct discarded records seen, if that is more."""
     if not discarded:
         return

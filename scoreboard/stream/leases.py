@@ -6,13 +6,14 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from scoreboard.models import LeaseConsumer, ShardLease, WorkerHeartbeat
+from scoreboard.models import INCARNATION_UNKNOWN, LeaseConsumer, ShardLease, WorkerHeartbeat
 
 
 class LeaseLost(Exception):
@@ -21,13 +22,23 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Fence:
-    """The lease a batch is committed under: its row, its counter at acquisition and our name."""
+    """The lease a batch is committed under: its row, its counter at acquisition and our name.
+
+    `stream_created_at` is the lease's stream incarnation (None on a lease written before they
+    were recorded): the rows a batch writes name it, with their shard and sequence number.
+    """
 
     lease_pk: int
     counter: int
     owner: str
     stream_name: str
     shard_id: str
+    stream_created_at: datetime | None = None
+
+    @property
+    def incarnation(self) -> datetime:
+        """The incarnation the batch's rows are written under (INCARNATION_UNKNOWN if the lease names none)."""
+        return self.stream_created_at or INCARNATION_UNKNOWN
 
 
 def worker_name() -> str:
@@ -60,13 +71,30 @@ def lease_acquire(
             " (SELECT MAX(newest.stream_created_at) FROM scoreboard_shardlease newest"
             "  WHERE newest.stream_name = %s AND newest.consumer = %s)"
             " AND (owner = '' OR expires_at IS NULL OR expires_at < %s)"
-            " RETURNING id, counter",
+            " RETURNING id, counter, stream_created_at",
             [owner, now + ttl, stream_name, shard_id, str(consumer), False, stream_name, str(consumer), now],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    return Fence(lease_pk=row[0], counter=row[1], owner=owner, stream_name=stream_name, shard_id=shard_id)
+    return Fence(
+        lease_pk=row[0],
+        counter=row[1],
+        owner=owner,
+        stream_name=stream_name,
+        shard_id=shard_id,
+        stream_created_at=_datetime(row[2]),
+    )
+
+
+def _datetime(value: datetime | str | None) -> datetime | None:
+    """A timestamp from a raw query: PostgreSQL gives a datetime, SQLite its text (UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def lease_renew(*, fence: Fence, seconds: float | None = None) -> bool:

@@ -86,7 +86,7 @@ def batch_persist(
             )
             if cursor.rowcount != 1:
                 raise LeaseLost(f"{fence.stream_name}/{fence.shard_id} counter {fence.counter}")
-        batch_rows_write(routed=routed, outcome=outcome, now=now)
+        batch_rows_write(routed=routed, outcome=outcome, now=now, stream_created_at=fence.incarnation)
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE scoreboard_shardmetrics SET records_processed = records_processed + %s,"
@@ -107,17 +107,23 @@ def batch_persist(
     return outcome
 
 
-def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime) -> None:
-    """Write the routed batch's rows inside the caller's transaction (bulk statements only)."""
+def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime, stream_created_at: datetime) -> None:
+    """Write the routed batch's rows inside the caller's transaction (bulk statements only).
+
+    `stream_created_at` is the stream incarnation the records were read from: an event or a dead
+    letter is one per (incarnation, shard, sequence number).
+    """
     if routed.accepted:
         limits = Limits.current()  # the cheat rules in force (None: off)
         if _is_postgresql():
             # Screens the staged batch for cheat suspects in SQL, checks them before the standings move.
-            outcome.events, changed = accepted_write_postgresql(routed, now=now, cheat_limits=limits)
+            outcome.events, changed = accepted_write_postgresql(
+                routed, now=now, stream_created_at=stream_created_at, cheat_limits=limits
+            )
         else:
             # Before the standings move: each player's standing is the status before this batch.
             cheat_flags_batch(accepted=routed.accepted, now=now, limits=limits)
-            outcome.events, changed = accepted_write_sqlite(routed, now=now)
+            outcome.events, changed = accepted_write_sqlite(routed, now=now, stream_created_at=stream_created_at)
         outcome.standings_changed = len(changed)
         outcome.changes = [
             RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
@@ -135,6 +141,7 @@ def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetim
         DeadLetter.objects.bulk_create(
             [
                 DeadLetter(
+                    stream_created_at=stream_created_at,
                     shard_id=routed.shard_id,
                     sequence_number=item.sequence_number,
                     data=item.data[:DEAD_LETTER_DATA_BYTES],

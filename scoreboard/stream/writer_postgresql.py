@@ -31,13 +31,15 @@ def _bound_cursor() -> Iterator[Any]:
 
 
 def accepted_write_postgresql(
-    routed: RoutedBatch, *, now: datetime, cheat_limits: Limits | None = None
+    routed: RoutedBatch, *, now: datetime, stream_created_at: datetime, cheat_limits: Limits | None = None
 ) -> tuple[int, list[tuple]]:
     """Write events and standings with one binary COPY into a per-connection staging table.
 
     Binary COPY rows are formatted by psycopg's C code; the two INSERT ... SELECT statements then
     run entirely in the server. Measured here: a third of the cost of binding arrays. With cheat
-    rules in force, the staged batch is screened before the standings move (flags.py).
+    rules in force, the staged batch is screened before the standings move (flags.py). The batch's stream
+    incarnation (`stream_created_at`, part of an event's identity) is one parameter of the events'
+    INSERT, not a staging column.
     """
     with _bound_cursor() as cursor:
         cursor.execute(STAGING_TABLE)
@@ -61,9 +63,10 @@ def accepted_write_postgresql(
             if suspects:
                 cheat_flags_batch(accepted=routed.accepted, now=now, limits=cheat_limits, only=suspects)
         cursor.execute(
-            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS})"  # noqa: S608 - constant column list
-            f" SELECT {EVENT_COLUMNS} FROM scoreboard_batch_staging"
-            " ON CONFLICT (shard_id, sequence_number) DO NOTHING"
+            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS}, stream_created_at)"  # noqa: S608 - constant columns
+            f" SELECT {EVENT_COLUMNS}, %s FROM scoreboard_batch_staging"
+            " ON CONFLICT (stream_created_at, shard_id, sequence_number) DO NOTHING",
+            [stream_created_at],
         )
         events = cursor.rowcount
         cursor.execute(STANDINGS_FROM_STAGING, [now])

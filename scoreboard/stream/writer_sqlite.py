@@ -11,13 +11,20 @@ from scoreboard.stream.routing import AcceptedRecord, RoutedBatch
 from scoreboard.stream.standings_sql import EVENT_COLUMNS, STANDING_COLUMNS, STANDINGS_CONFLICT
 
 
-def accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, list[tuple]]:
-    """The demo's SQLite: the same rows and the same merge of games, one statement per row."""
+def accepted_write_sqlite(
+    routed: RoutedBatch, *, now: datetime, stream_created_at: datetime
+) -> tuple[int, list[tuple]]:
+    """The demo's SQLite: the same rows and the same merge of games, one statement per row.
+
+    `stream_created_at` is the stream incarnation the records were read from (part of an event's identity).
+    """
     adapt = connection.ops.adapt_datetimefield_value
+    incarnation = adapt(stream_created_at)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-            " ON CONFLICT (shard_id, sequence_number) DO NOTHING",
+            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS}, stream_created_at)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (stream_created_at, shard_id, sequence_number) DO NOTHING",
             [
                 (
                     item.session.pk,
@@ -29,6 +36,7 @@ def accepted_write_sqlite(routed: RoutedBatch, *, now: datetime) -> tuple[int, l
                     adapt(item.snapshot.timestamp),
                     routed.shard_id,
                     str(item.sequence_number),
+                    incarnation,
                 )
                 for item in routed.accepted
             ],
