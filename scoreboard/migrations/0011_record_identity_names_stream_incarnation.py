@@ -73,6 +73,8 @@ def _current_incarnation(schema_editor: Any) -> Any:
             [settings.KINESIS_STREAM_NAME],
         )
         (newest,) = cursor.fetchone()
+    if isinstance(newest, str):  # SQLite: the UTC time as text
+        newest = datetime.fromisoformat(newest).replace(tzinfo=UTC)
     return newest or INCARNATION_UNKNOWN
 
 

@@ -45,7 +45,9 @@ def stream_incarnation(*, kinesis: Any, stream_name: str) -> StreamIncarnation:
 # any plausible clock difference between AWS and us: then the checkpoint can only come from this
 # stream (the old one was gone by then). Otherwise it is retired, and the shard is read again from
 # its beginning. Re-reading is the safe side: standings only move to newer snapshots, and events
-# and dead letters are unique per record, so a record read twice changes none of them (the
+# and dead letters are unique per record (incarnation, shard, sequence number; rows written before
+# migration scoreboard.0011 carry the incarnation that was newest then), so a record read twice
+# changes none of them (the
 # after-closing discard counter and the S3 archive would see it again); adopting a checkpoint of an
 # earlier incarnation would silently skip every record of this one up to that sequence number.
 ADOPTION_CLOCK_MARGIN = timedelta(seconds=60)
