@@ -14,6 +14,7 @@ from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, ShardMetrics, 
 from scoreboard.selectors import pipeline_shards
 from scoreboard.selectors.pipeline import pipeline_shard_figures
 from scoreboard.selectors.players import player_trail
+from scoreboard.services import dead_letters_replay
 from scoreboard.stream.leases import LeaseLost, lease_acquire
 from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
@@ -160,6 +161,37 @@ def test_a_recreated_streams_events_and_dead_letters_are_kept_beside_the_old_one
     assert ScoreEvent.objects.count() == 14
     assert DeadLetter.objects.count() == 4
     assert _standings(SECOND_RUN) == {"ann": 90, "bob": 70, "cid": 20}
+
+
+def test_dead_letters_of_two_incarnations_with_the_same_numbers_replay_into_both_runs_events(
+    stream, make_session
+) -> None:
+    # The session does not exist yet: every record becomes an unknown_session dead letter.
+    assert _put(stream, FIRST_RUN, [("ann", 10), ("bob", 20)]) == [1, 2]
+    drain_all(stream)
+    stream_recreate(stream, shards=1)
+    assert _put(stream, FIRST_RUN, [("ann", 30), ("cid", 40)]) == [1, 2]
+    drain_all(stream)
+    assert DeadLetter.objects.filter(reason="unknown_session").count() == 4
+    make_session(session_id=FIRST_RUN)
+
+    summary = dead_letters_replay(actor=None, session_ids=[FIRST_RUN])
+
+    assert (summary.examined, summary.replayed) == (4, 4)
+    assert sorted(ScoreEvent.objects.values_list("nickname", "score")) == [
+        ("ann", 10),
+        ("ann", 30),
+        ("bob", 20),
+        ("cid", 40),
+    ]
+    assert _standings(FIRST_RUN) == {"ann": 30, "bob": 20, "cid": 40}
+    # Each event keeps its dead letter's incarnation, so a second replay finds them all there.
+    letters = set(DeadLetter.objects.values_list("stream_created_at", "sequence_number"))
+    assert set(ScoreEvent.objects.values_list("stream_created_at", "sequence_number")) == letters
+    DeadLetter.objects.update(replayed_at=None)
+    again = dead_letters_replay(actor=None, session_ids=[FIRST_RUN])
+    assert again.replayed == 4
+    assert ScoreEvent.objects.count() == 4
 
 
 @pytest.mark.shards(2)
