@@ -169,6 +169,19 @@ class ShardLeaseQuerySet(models.QuerySet["ShardLease"]):
         """Leases of the stream as it exists now: not retired with an earlier incarnation (history)."""
         return self.filter(retired_at__isnull=True)
 
+    def drained(self, *, stream_name: str | None = None) -> ShardLeaseQuerySet:
+        """The drain's live leases (the archive's have their own selector), with their metrics, in shard order.
+
+        Live: those of a stream incarnation that was replaced are history, not health.
+        """
+        leases = (
+            self.live()
+            .filter(consumer=LeaseConsumer.DRAIN)
+            .select_related("metrics")
+            .order_by("stream_name", "shard_id")
+        )
+        return leases if stream_name is None else leases.filter(stream_name=stream_name)
+
 
 class ShardLease(models.Model):
     """Who drains a shard, until when, and how far: the checkpoint is committed with each batch.

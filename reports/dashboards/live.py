@@ -44,6 +44,12 @@ with warnings.catch_warnings():
     app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
 
 
+def _ranking_head(*, now_playing_hint: str | None = None) -> html.Thead:
+    """The head of a ranking table (the top X and the players around one)."""
+    columns = [html.Th(name) for name in ("Rank", "Player", "Score", "Lives", "Shots")]
+    return html.Thead(html.Tr([*columns, html.Th("Now playing", title=now_playing_hint)]))
+
+
 def text(value: Any) -> str:
     """Return a component value as text ("" for anything else a crafted callback might send)."""
     return value if isinstance(value, str) else ""
@@ -155,21 +161,7 @@ app.layout = html.Div(
                             id="top-table",
                             className="ranking",
                             children=[
-                                html.Thead(
-                                    html.Tr(
-                                        [
-                                            html.Th("Rank"),
-                                            html.Th("Player"),
-                                            html.Th("Score"),
-                                            html.Th("Lives"),
-                                            html.Th("Shots"),
-                                            html.Th(
-                                                "Now playing",
-                                                title=NOW_PLAYING_HINT,
-                                            ),
-                                        ]
-                                    )
-                                ),
+                                _ranking_head(now_playing_hint=NOW_PLAYING_HINT),
                                 html.Tbody(id="top-rows"),
                             ],
                         ),
@@ -193,18 +185,7 @@ app.layout = html.Div(
                     id="around-table",
                     className="ranking around",
                     children=[
-                        html.Thead(
-                            html.Tr(
-                                [
-                                    html.Th("Rank"),
-                                    html.Th("Player"),
-                                    html.Th("Score"),
-                                    html.Th("Lives"),
-                                    html.Th("Shots"),
-                                    html.Th("Now playing"),
-                                ]
-                            )
-                        ),
+                        _ranking_head(),
                         html.Tbody(id="around-rows"),
                     ],
                 ),

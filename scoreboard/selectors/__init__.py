@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from scoreboard.models import LeaseConsumer, SessionDiscards, ShardLease, Standing, WorkerHeartbeat
+from scoreboard.models import SessionDiscards, ShardLease, Standing, WorkerHeartbeat
 from scoreboard.ranking import ranking_count as index_count
 from scoreboard.ranking import ranking_is_ready, ranking_rank
 from sessions.models import GameSession
@@ -149,16 +149,7 @@ class WorkerHealth:
 
 def pipeline_shards(*, stream_name: str | None = None) -> list[ShardHealth]:
     """Return per-shard pipeline metrics (the ops-health dashboard and the API read these)."""
-    # The drain's leases only: the archive's have their own selector (scoreboard.archive.selectors).
-    leases = (
-        # Live leases: those of a stream incarnation that was replaced are history, not health.
-        ShardLease.objects.live()
-        .filter(consumer=LeaseConsumer.DRAIN)
-        .select_related("metrics")
-        .order_by("stream_name", "shard_id")
-    )
-    if stream_name is not None:
-        leases = leases.filter(stream_name=stream_name)
+    leases = ShardLease.objects.drained(stream_name=stream_name)
     result = []
     for lease in leases:
         metrics = getattr(lease, "metrics", None)

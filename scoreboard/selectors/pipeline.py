@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from scoreboard.models import DeadLetter, LeaseConsumer, ShardLease, ShardMetrics, ShardMetricsSample, Standing
+from scoreboard.models import DeadLetter, ShardLease, ShardMetrics, ShardMetricsSample, Standing
 from sessions.models import GameSession
 
 
@@ -37,16 +37,7 @@ def pipeline_shard_figures(*, now: datetime, stream_name: str | None = None) -> 
     """Return each shard's figures as of `now`, throughput measured against the sample one window back."""
     window = timedelta(seconds=settings.PIPELINE_THROUGHPUT_SECONDS)
     samples = ShardMetricsSample.objects.filter(lease=OuterRef("pk"), taken_at__lte=now)
-    # The drain's leases: the archive consumer's have their own selector (scoreboard.archive.selectors).
-    leases = (
-        # Live leases: those of a stream incarnation that was replaced are history, not health.
-        ShardLease.objects.live()
-        .filter(consumer=LeaseConsumer.DRAIN)
-        .select_related("metrics")
-        .order_by("stream_name", "shard_id")
-    )
-    if stream_name is not None:
-        leases = leases.filter(stream_name=stream_name)
+    leases = ShardLease.objects.drained(stream_name=stream_name)
     # The newest sample at least one window old; while none is that old yet, the oldest there is.
     annotated = leases.annotate(
         base_sample=Coalesce(
