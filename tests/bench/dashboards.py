@@ -393,9 +393,9 @@ def history_callbacks(sessions: int, players: int, iterations: int) -> dict[str,
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO scoreboard_scoreevent (session_id, nickname, score, lives, shots, level, event_time,"
-            " shard_id, sequence_number)"
-            " SELECT session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
-            " FROM scoreboard_standing"
+            " shard_id, sequence_number, stream_created_at)"
+            " SELECT session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number,"
+            " '2025-01-01T00:00:00+00:00' FROM scoreboard_standing"
         )
         cursor.execute("ANALYZE")
     load = time.perf_counter() - started

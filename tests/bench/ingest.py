@@ -39,6 +39,7 @@ from tests.bench.replay import replay_throughput  # noqa: E402
 BATCH = 10_000  # records per GetRecords call (the Kinesis maximum)
 SHARDS = ("shardId-000000000000", "shardId-000000000001")
 SESSION_ID = "X261127T000000"
+INCARNATION = "2026-11-27T08:00:00+00:00"  # the COPY ceiling's rows name a stream incarnation, as the drain's do
 
 
 def _env_int(name: str, default: int) -> int:
@@ -330,13 +331,15 @@ def copy_ceiling(count: int, players: int) -> dict[str, Any]:
             s = snapshot_parse(item.data)
             rows.write(
                 f"{session.pk}\t{s.nickname}\t{s.score}\t{s.lives}\t{s.shots}\t{s.level}\t"
-                f"{s.timestamp.isoformat()}\t{shard}\t{item.sequence_number}\n"
+                f"{s.timestamp.isoformat()}\t{shard}\t{item.sequence_number}\t{INCARNATION}\n"
             )
             total += 1
     payload = rows.getvalue()
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        columns = "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number"
+        columns = (
+            "session_id, nickname, score, lives, shots, level, event_time, shard_id, sequence_number, stream_created_at"
+        )
         with cursor.cursor.copy(f"COPY scoreboard_scoreevent ({columns}) FROM STDIN") as copy:
             copy.write(payload)
     seconds = time.perf_counter() - started
