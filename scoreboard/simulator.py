@@ -138,6 +138,7 @@ class GameSimulator:
         self.closing_time = closing_time
         self.rng = random.Random(seed)
         self.clock = clock
+        self._wrong_types_made = 0
         self._players = [PlayerGame(nickname=f"player{index:04d}") for index in range(players)]
         self._next_player = players
         self._sent_valid: list[bytes] = []
@@ -187,6 +188,10 @@ class GameSimulator:
         if kind == "wrong_types":
             base["Score"] = "lots"
             base["Lives"] = None
+            # Never the same bytes twice (two of these for one player within a millisecond would be,
+            # and count as a planned duplicate): each carries its own Shots.
+            self._wrong_types_made += 1
+            base["Shots"] = 7 + self._wrong_types_made
             return nickname, json.dumps(base).encode()
         if kind == "unknown_session":
             base["SessionId"] = f"UNKNOWN{self.rng.randint(0, 10**9):09d}"

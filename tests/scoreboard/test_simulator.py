@@ -109,3 +109,18 @@ def test_the_command_refuses_without_a_session(provisioned) -> None:  # type: ig
     aws_client("ssm").put_parameter(Name=settings.SSM_SESSION_PARAMETER, Value="null", Type="String", Overwrite=True)
     with pytest.raises(CommandError, match="no session is open"):
         call_command("simulate_game", via="stream", records=10)
+
+
+def test_faulty_records_are_never_the_same_bytes_by_accident() -> None:
+    # At thousands of records a second, two faulty records of one player share a millisecond: they
+    # must still differ, or the stream holds a duplicate nobody planned (and counts are off by one).
+    moment = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    simulator = GameSimulator(
+        session_id=SESSION_ID,
+        players=1,
+        faults=FaultPlan(wrong_types=5, unknown_session=5),
+        seed=3,
+        clock=lambda: moment,
+    )
+    data = [record for _, record in simulator.records(20)]
+    assert len(set(data)) == len(data) == 20
