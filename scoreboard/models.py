@@ -341,7 +341,7 @@ class CheatFlag(models.Model):
     """
 
     session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="+", db_index=False)
-    nickname = models.CharField(max_length=64)
+    nickname = models.CharField(max_length=NICKNAME_MAX_CHARS)
     rule = models.CharField(max_length=24)
     evidence = models.JSONField()
     hits = models.BigIntegerField(default=1)

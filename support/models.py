@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from sessions.identifiers import NICKNAME_MAX_CHARS
 from sessions.models import GameSession
 from support.access import may_work_tickets, player_nickname
 
@@ -76,7 +77,9 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 class Ticket(models.Model):
     """A player's request (or a suspicion about a player), worked by the support desk."""
 
-    nickname = models.CharField(max_length=64, db_index=True, help_text="The player's nickname in the game.")
+    nickname = models.CharField(
+        max_length=NICKNAME_MAX_CHARS, db_index=True, help_text="The player's nickname in the game."
+    )
     session = models.ForeignKey(GameSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     subject = models.CharField(max_length=200)
     description = models.TextField(blank=True)

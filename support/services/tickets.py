@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alienportal.audit import audit_record
+from sessions.identifiers import NICKNAME_MAX_CHARS
 from sessions.models import GameSession
 from support.access import may_work_tickets
 from support.errors import Invalid, Refused
@@ -107,7 +108,7 @@ def ticket_open(
     assignee: Any = None,
 ) -> Ticket:
     """Open a ticket about a player (and optionally a session); its SLA clocks start now."""
-    nickname = _text(nickname, field="nickname", limit=64)
+    nickname = _text(nickname, field="nickname", limit=NICKNAME_MAX_CHARS)
     if category not in Category.values:
         raise Invalid(f"Unknown category {category!r}.", code="UnknownCategory")
     if priority not in Priority.values:

@@ -170,3 +170,20 @@ def test_only_managers_change_the_cheat_rules_and_the_drain_follows_them(make_se
     CheatRules.objects.update(enabled=True)
     batch_persist(fence=fence, records=[record(3, lives=4, shots=0, score=0, seconds=2)])
     assert list(CheatFlag.objects.values_list("rule", flat=True)) == ["lives_up"]
+
+
+def test_a_flag_and_its_ticket_keep_a_nickname_of_the_full_128_characters(make_session, fence) -> None:  # type: ignore[no-untyped-def]
+    """The game accepts nicknames of up to 128 characters; the flag and the ticket must not cut one."""
+    make_session()
+    nickname = "n" * 127 + "Z"
+    batch_persist(
+        fence=fence,
+        records=[
+            record(1, nickname=nickname, score=0, shots=0, lives=3, seconds=0),
+            record(2, nickname=nickname, score=0, shots=0, lives=5, seconds=1),  # lives increase
+        ],
+    )
+    assert CheatFlag.objects.get().nickname == nickname
+
+    cheat_tickets_raise()
+    assert Ticket.objects.get().nickname == nickname
