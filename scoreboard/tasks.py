@@ -9,19 +9,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from alienportal.aws import aws_client
+from scoreboard.models import LeaseConsumer
 from scoreboard.selectors.health import RETIRED_AFTER
 from scoreboard.services import dead_letters_expire, worker_heartbeats_prune
 from scoreboard.stream.consumer import shard_drain
 from scoreboard.stream.leases import worker_name
 from scoreboard.stream.samples import pipeline_sample_take
-from scoreboard.stream.shards import shards_sync, shards_unclaimed
+from scoreboard.stream.shard_work import shard_run_goes_on, shards_unclaimed_sync
 
 
 @shared_task(ignore_result=True)
 def stream_shards_sync() -> list[str]:
     """Discover shards (ListShards) and queue a drain for each readable shard nobody holds."""
-    leases = shards_sync(kinesis=aws_client("kinesis"), stream_name=settings.KINESIS_STREAM_NAME)
-    started = [lease.shard_id for lease in shards_unclaimed(leases=leases, now=timezone.now())]
+    started = shards_unclaimed_sync(consumer=LeaseConsumer.DRAIN)
     for shard_id in started:
         stream_shard_drain.delay(shard_id)
     return started
@@ -37,7 +37,7 @@ def stream_shard_drain(shard_id: str) -> None:
         owner=worker_name(),
         seconds=settings.STREAM_DRAIN_SECONDS,
     )
-    if summary.acquired and not summary.finished and not summary.lease_lost:
+    if shard_run_goes_on(summary):
         stream_shard_drain.delay(shard_id)
 
 

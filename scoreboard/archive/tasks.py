@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from alienportal.aws import aws_client
 from scoreboard.archive.consumer import shard_archive
@@ -12,7 +11,7 @@ from scoreboard.archive.retention import score_events_prune
 from scoreboard.archive.services import archive_replay_run, reconciliation_due, reconciliation_run
 from scoreboard.models import LeaseConsumer
 from scoreboard.stream.leases import worker_name
-from scoreboard.stream.shards import shards_sync, shards_unclaimed
+from scoreboard.stream.shard_work import shard_run_goes_on, shards_unclaimed_sync
 
 
 @shared_task(ignore_result=True)
@@ -20,10 +19,7 @@ def archive_shards_sync() -> list[str]:
     """Discover shards for the archive consumer and queue an archive task for each one nobody holds."""
     if not settings.ARCHIVE_CONSUMER_ENABLED:
         return []
-    leases = shards_sync(
-        kinesis=aws_client("kinesis"), stream_name=settings.KINESIS_STREAM_NAME, consumer=LeaseConsumer.ARCHIVE
-    )
-    started = [lease.shard_id for lease in shards_unclaimed(leases=leases, now=timezone.now())]
+    started = shards_unclaimed_sync(consumer=LeaseConsumer.ARCHIVE)
     for shard_id in started:
         archive_shard_run.delay(shard_id)
     return started
@@ -42,7 +38,7 @@ def archive_shard_run(shard_id: str) -> None:
         owner=worker_name(),
         seconds=settings.ARCHIVE_TASK_SECONDS,
     )
-    if summary.acquired and not summary.finished and not summary.lease_lost:
+    if shard_run_goes_on(summary):
         archive_shard_run.delay(shard_id)
 
 
