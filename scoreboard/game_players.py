@@ -30,8 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from alienportal.aws import aws_client, aws_error_code
-from scoreboard.simulator import CHEAT_KINDS, STARTING_LIVES, CheatPlan, GameSimulator, PlayerGame
-from scoreboard.stream.records import Snapshot
+from scoreboard.simulator import CHEAT_KINDS, STARTING_LIVES, CheatPlan, GameSimulator, PlayerGame, counts_text
 from sessions.models import ONE_GAME_TYPES
 
 logger = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ class PlaySummary:
     def line(self) -> str:
         seat = ", ".join(f"{reason}={count}" for reason, count in sorted(self.seat_refusals.items())) or "none"
         status = ", ".join(f"{code}={count}" for code, count in sorted(self.status_refusals.items())) or "none"
-        cheats = ", ".join(f"{kind}={count}" for kind, count in self.cheats.items() if count) or "none"
+        cheats = counts_text(self.cheats)
         return (
             f"{self.players} players, {self.games_started} games ({self.games_finished} finished, "
             f"{self.games_cut} cut short), sent {self.sent} records via the game API "
@@ -375,15 +374,7 @@ class SimulatedPlayer:
                 return
             player.play(self.rng, life_loss=self.game.life_loss)
             player.lives = max(player.lives, 0)
-            snapshot = Snapshot(
-                session_id=session_id,
-                nickname=self.nickname,
-                score=player.score,
-                lives=player.lives,
-                shots=player.shots,
-                level=player.level,
-                timestamp=player.stamp(datetime.now(UTC)),
-            )
+            snapshot = player.snapshot(session_id=session_id, timestamp=player.stamp(datetime.now(UTC)))
             if not self._send(snapshot.encode()):
                 self._cut()
                 return
@@ -632,9 +623,8 @@ class PlayerPool:
         nicknames: list[tuple[str, str | None]] = [
             (f"{self.prefix}-player{index:04d}", None) for index in range(self.players)
         ]
-        for kind in CHEAT_KINDS:
-            for index in range(getattr(self.cheats, kind)):
-                nicknames.append((f"{self.prefix}-cheat-{kind.replace('_', '-')}-{index:03d}", f"{kind}:{index}"))
+        for kind, index in self.cheats.each():
+            nicknames.append((f"{self.prefix}-cheat-{kind.replace('_', '-')}-{index:03d}", f"{kind}:{index}"))
         with self._lock:
             self._alive = len(nicknames)
         for nickname, cheat in nicknames:

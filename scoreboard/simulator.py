@@ -5,22 +5,41 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from scoreboard.stream.records import Snapshot
 
 PUT_RECORDS_LIMIT = 500  # Kinesis PutRecords takes at most 500 entries
 STARTING_LIVES = 3
-FAULT_KINDS = ("malformed", "wrong_types", "unknown_session", "late", "duplicates")
-CHEAT_KINDS = ("fire_rate", "impossible_score", "lives_up", "backwards", "too_fast", "outside_session")
 RESTARTING_GAME_TYPES = {"MULTIPLE_TRIALS"}
 
 
 @dataclass
-class FaultPlan:
+class KindPlan:
+    """How many of each kind a simulation injects: one count field per kind, named as the kind."""
+
+    @classmethod
+    def kinds(cls) -> tuple[str, ...]:
+        return tuple(kind.name for kind in fields(cls))
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], *, prefix: str = "") -> Self:
+        """The plan whose count of each kind is `counts[prefix + kind]` (a command's options)."""
+        return cls(**{kind: counts[f"{prefix}{kind}"] for kind in cls.kinds()})
+
+    def total(self) -> int:
+        return sum(getattr(self, kind) for kind in self.kinds())
+
+    def each(self) -> list[tuple[str, int]]:
+        """Every planned one as (kind, its number within the kind), kind by kind."""
+        return [(kind, index) for kind in self.kinds() for index in range(getattr(self, kind))]
+
+
+@dataclass
+class FaultPlan(KindPlan):
     """How many records of each faulty kind to mix into the stream."""
 
     malformed: int = 0
@@ -29,8 +48,26 @@ class FaultPlan:
     late: int = 0
     duplicates: int = 0
 
-    def total(self) -> int:
-        return sum(getattr(self, kind) for kind in FAULT_KINDS)
+
+@dataclass
+class CheatPlan(KindPlan):
+    """How many players cheat with each pattern (one cheating player per count, one cheat each)."""
+
+    fire_rate: int = 0
+    impossible_score: int = 0
+    lives_up: int = 0
+    backwards: int = 0
+    too_fast: int = 0
+    outside_session: int = 0
+
+
+FAULT_KINDS = FaultPlan.kinds()
+CHEAT_KINDS = CheatPlan.kinds()
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """`kind=count, ...` of the kinds that happened, or `none` (a summary line's part)."""
+    return ", ".join(f"{kind}={count}" for kind, count in counts.items() if count) or "none"
 
 
 @dataclass
@@ -58,21 +95,6 @@ INVADERS_PER_LEVEL = 50
 LEVEL_BONUS = 50
 # Each cheating player sends this many honest statuses, then the cheat.
 CHEAT_LEAD = 2
-
-
-@dataclass
-class CheatPlan:
-    """How many players cheat with each pattern (one cheating player per count, one cheat each)."""
-
-    fire_rate: int = 0
-    impossible_score: int = 0
-    lives_up: int = 0
-    backwards: int = 0
-    too_fast: int = 0
-    outside_session: int = 0
-
-    def total(self) -> int:
-        return sum(getattr(self, kind) for kind in CHEAT_KINDS)
 
 
 @dataclass
@@ -106,6 +128,18 @@ class PlayerGame:
         moment = now if self.last_time is None else max(now, self.last_time + ROCKET_INTERVAL)
         self.last_time = moment
         return moment
+
+    def snapshot(self, *, session_id: str, timestamp: datetime) -> Snapshot:
+        """The status the game sends now: this player's score, lives, shots and level."""
+        return Snapshot(
+            session_id=session_id,
+            nickname=self.nickname,
+            score=self.score,
+            lives=self.lives,
+            shots=self.shots,
+            level=self.level,
+            timestamp=timestamp,
+        )
 
     def restart(self) -> None:
         self.score, self.lives, self.shots, self.level, self.finished = 0, STARTING_LIVES, 0, 1, False
@@ -161,15 +195,7 @@ class GameSimulator:
             player.restart()
         player.play(self.rng)
         player.lives = max(player.lives, 0)
-        snapshot = Snapshot(
-            session_id=self.session_id,
-            nickname=player.nickname,
-            score=player.score,
-            lives=player.lives,
-            shots=player.shots,
-            level=player.level,
-            timestamp=player.stamp(self.clock()),
-        )
+        snapshot = player.snapshot(session_id=self.session_id, timestamp=player.stamp(self.clock()))
         if player.lives == 0:
             self.summary.games_finished += 1
             player.finished = self.game_type not in RESTARTING_GAME_TYPES
@@ -218,16 +244,7 @@ class GameSimulator:
         out: list[tuple[str, bytes]] = []
 
         def send(moment: datetime) -> None:
-            snapshot = Snapshot(
-                session_id=self.session_id,
-                nickname=player.nickname,
-                score=player.score,
-                lives=player.lives,
-                shots=player.shots,
-                level=player.level,
-                timestamp=moment,
-            )
-            out.append((player.nickname, snapshot.encode()))
+            out.append((player.nickname, player.snapshot(session_id=self.session_id, timestamp=moment).encode()))
 
         for _ in range(CHEAT_LEAD):
             player.play(self.rng)
@@ -265,16 +282,15 @@ class GameSimulator:
             raise ValueError(f"{fault_total} faults do not fit in {count} records")
         if self.faults.duplicates and count - fault_total < 1:
             raise ValueError("duplicates need at least one valid record to repeat")
-        kinds = [kind for kind in FAULT_KINDS for _ in range(getattr(self.faults, kind))]
+        kinds = [kind for kind, _ in self.faults.each()]
         self.rng.shuffle(kinds)
         # Faults go to random positions, but never before the first valid record, so that a
         # duplicate always has something to repeat.
         positions = sorted(self.rng.sample(range(1, count), len(kinds))) if kinds else []
         planned = dict(zip(positions, kinds, strict=True))
         # Each cheating player's statuses (a lead-in and the cheat) come at a random point, on top of `count`.
-        cheats = [cheat for cheat in CHEAT_KINDS for _ in range(getattr(self.cheats, cheat))]
         cheat_at: dict[int, list[tuple[str, int]]] = {}
-        for number, cheat in enumerate(cheats):
+        for number, (cheat, _) in enumerate(self.cheats.each()):
             cheat_at.setdefault(self.rng.randrange(count), []).append((cheat, number))
         for index in range(count):
             for cheat, number in cheat_at.get(index, ()):

@@ -21,6 +21,7 @@ from scoreboard.simulator import (
     FaultPlan,
     GameSimulator,
     SimulationSummary,
+    counts_text,
     simulation_run,
 )
 
@@ -112,8 +113,8 @@ class Command(BaseCommand):
             session_id=session_id,
             players=options["players"],
             game_type=options["game_type"] or (session or {}).get("GameType") or "MULTIPLE_TRIALS",
-            faults=FaultPlan(**{kind: options[kind] for kind in FAULT_KINDS}),
-            cheats=CheatPlan(**{kind: options[f"cheat_{kind}"] for kind in CHEAT_KINDS}),
+            faults=FaultPlan.from_counts(options),
+            cheats=CheatPlan.from_counts(options, prefix="cheat_"),
             closing_time=datetime.fromisoformat(closing) if closing else None,
             seed=options["seed"],
         )
@@ -146,10 +147,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not options["quiet"]:
             sys.stderr.write("\n")
-        faults = ", ".join(f"{kind}={count}" for kind, count in summary.faults.items() if count) or "none"
-        cheats = ", ".join(f"{kind}={count}" for kind, count in summary.cheats.items() if count) or "none"
         self.stdout.write(
-            f"sent {summary.sent} records ({summary.valid} valid; faults: {faults}; cheats: {cheats}), "
+            f"sent {summary.sent} records ({summary.valid} valid; faults: {counts_text(summary.faults)}; "
+            f"cheats: {counts_text(summary.cheats)}), "
             f"failed {summary.failed}, "
             f"retried {summary.retried}, {summary.rate:,.0f} records/s over {summary.seconds:.1f}s, "
             f"{summary.players} players, {summary.games_finished} games finished"
@@ -181,7 +181,7 @@ class Command(BaseCommand):
             players=options["players"],
             rate=options["rate"],
             records=options["records"],
-            cheats=CheatPlan(**{kind: options[f"cheat_{kind}"] for kind in CHEAT_KINDS}),
+            cheats=CheatPlan.from_counts(options, prefix="cheat_"),
             duplicates=options["duplicates"],
             prefix=options["prefix"],
             seed=options["seed"],
