@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from redis.exceptions import RedisError
 
-from scoreboard.models import SessionDiscards, ShardLease, Standing, WorkerHeartbeat
+from scoreboard.models import SessionDiscards, Standing, WorkerHeartbeat
 from scoreboard.ranking import ranking_count as index_count
 from scoreboard.ranking import ranking_is_ready, ranking_rank
+from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
 from sessions.models import GameSession
 
 logger = logging.getLogger(__name__)
@@ -124,22 +126,6 @@ def discards_after_closing(*, session: GameSession) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class ShardHealth:
-    stream_name: str
-    shard_id: str
-    owner: str
-    lease_expires_at: datetime | None
-    finished: bool
-    checkpoint: int | None
-    checkpoint_at: datetime | None
-    records_processed: int
-    bytes_processed: int
-    dead_letters: int
-    discarded: int
-    millis_behind_latest: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class WorkerHealth:
     worker: str
     shard_id: str
@@ -147,29 +133,9 @@ class WorkerHealth:
     started_at: datetime
 
 
-def pipeline_shards(*, stream_name: str | None = None) -> list[ShardHealth]:
-    """Return per-shard pipeline metrics (the ops-health dashboard and the API read these)."""
-    leases = ShardLease.objects.drained(stream_name=stream_name)
-    result = []
-    for lease in leases:
-        metrics = getattr(lease, "metrics", None)
-        result.append(
-            ShardHealth(
-                stream_name=lease.stream_name,
-                shard_id=lease.shard_id,
-                owner=lease.owner,
-                lease_expires_at=lease.expires_at,
-                finished=lease.finished,
-                checkpoint=int(lease.checkpoint) if lease.checkpoint is not None else None,
-                checkpoint_at=lease.checkpoint_at,
-                records_processed=metrics.records_processed if metrics else 0,
-                bytes_processed=metrics.bytes_processed if metrics else 0,
-                dead_letters=metrics.dead_letters if metrics else 0,
-                discarded=metrics.discarded if metrics else 0,
-                millis_behind_latest=metrics.millis_behind_latest if metrics else None,
-            )
-        )
-    return result
+def pipeline_shards(*, stream_name: str | None = None) -> list[ShardFigures]:
+    """Return per-shard pipeline metrics now (`pipeline_shard_figures` as of any moment)."""
+    return pipeline_shard_figures(now=timezone.now(), stream_name=stream_name)
 
 
 def pipeline_workers() -> list[WorkerHealth]:
