@@ -5,6 +5,7 @@ Every change goes through support.services (locked, audited); the admin only par
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -278,13 +279,12 @@ class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
         def own(route: str, view: Any, name: str) -> URLPattern:
             return path(route, self.admin_site.admin_view(require_POST(view)), name=f"support_ticket_{name}")
 
+        def desk(name: str) -> Any:
+            return lambda request, pk: self.desk_view(request, pk, name)
+
         return [
-            own("<int:pk>/reply/", self.reply_view, "reply"),
-            own("<int:pk>/note/", self.note_view, "note"),
-            own("<int:pk>/transition/", self.transition_view, "transition"),
-            own("<int:pk>/assign/", self.assign_view, "assign"),
+            *(own(f"<int:pk>/{name.replace('_', '-')}/", desk(name), name) for name in DESK_WORK),
             own("<int:pk>/act/<str:action>/", self.action_view, "act"),
-            own("<int:pk>/dismiss-flag/", self.dismiss_flag_view, "dismiss_flag"),
             *super().get_urls(),
         ]
 
@@ -305,32 +305,9 @@ class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:support_ticket_change", args=[pk]))
 
-    def reply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._work(
-            request,
-            pk,
-            ReplyForm,
-            lambda t, d: ticket_reply(actor=request.user, ticket=t, body=d["body"], wait_on_player=d["wait_on_player"]),
-            "Reply sent to the player.",
-        )
-
-    def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._work(
-            request,
-            pk,
-            NoteForm,
-            lambda t, d: ticket_note(actor=request.user, ticket=t, body=d["body"]),
-            "Internal note added (the player does not see it).",
-        )
-
-    def transition_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._work(
-            request,
-            pk,
-            TransitionForm,
-            lambda t, d: ticket_transition(actor=request.user, ticket=t, to=d["to"], reason=d["reason"]),
-            "Status changed.",
-        )
+    def desk_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        form_class, operation, done = DESK_WORK[name]
+        return self._work(request, pk, form_class, lambda t, d: operation(request.user, t, d), done)
 
     def action_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action not in ACTIONS:
@@ -344,24 +321,6 @@ class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
             service(actor=request.user, ticket=ticket, reason=data["reason"], **extra)
 
         return self._work(request, pk, ActionForm, run, done)
-
-    def dismiss_flag_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._work(
-            request,
-            pk,
-            DismissFlagForm,
-            lambda t, d: ticket_flag_dismiss(actor=request.user, ticket=t, flag_pk=d["flag"], reason=d["reason"]),
-            "Flag dismissed: that rule stays quiet for this player and session.",
-        )
-
-    def assign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._work(
-            request,
-            pk,
-            AssignForm,
-            lambda t, d: ticket_assign(actor=request.user, ticket=t, assignee=d["assignee"]),
-            "Assignment changed.",
-        )
 
 
 ACTIONS: dict[str, tuple[Any, bool, str]] = {
@@ -383,6 +342,37 @@ class ActionForm(forms.Form):
 class DismissFlagForm(forms.Form):
     flag = forms.IntegerField(min_value=1)
     reason = forms.CharField(max_length=2000)
+
+
+# The desk's other forms on a ticket's page, each posted to <pk>/<name>/ (dashes for underscores):
+# name: (form, the service it calls as (actor, ticket, cleaned data), what the desk is told when done).
+DESK_WORK: dict[str, tuple[type[forms.Form], Callable[[Any, Ticket, dict[str, Any]], object], str]] = {
+    "reply": (
+        ReplyForm,
+        lambda actor, t, d: ticket_reply(actor=actor, ticket=t, body=d["body"], wait_on_player=d["wait_on_player"]),
+        "Reply sent to the player.",
+    ),
+    "note": (
+        NoteForm,
+        lambda actor, t, d: ticket_note(actor=actor, ticket=t, body=d["body"]),
+        "Internal note added (the player does not see it).",
+    ),
+    "transition": (
+        TransitionForm,
+        lambda actor, t, d: ticket_transition(actor=actor, ticket=t, to=d["to"], reason=d["reason"]),
+        "Status changed.",
+    ),
+    "assign": (
+        AssignForm,
+        lambda actor, t, d: ticket_assign(actor=actor, ticket=t, assignee=d["assignee"]),
+        "Assignment changed.",
+    ),
+    "dismiss_flag": (
+        DismissFlagForm,
+        lambda actor, t, d: ticket_flag_dismiss(actor=actor, ticket=t, flag_pk=d["flag"], reason=d["reason"]),
+        "Flag dismissed: that rule stays quiet for this player and session.",
+    ),
+}
 
 
 class CannedReplyForm(forms.ModelForm):
