@@ -1,6 +1,6 @@
 """boto3 clients for the services the portal uses, pointed at AWS or at the embedded moto server."""
 
-from functools import cache
+import threading
 from typing import Any
 
 import boto3
@@ -20,11 +20,25 @@ def aws_config() -> Config:
     )
 
 
-@cache
+_clients: dict[tuple[str, str | None, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
 def _client(service: str, endpoint_url: str | None, region: str) -> Any:
-    # Clients are thread-safe and expensive to build (they load service models), so each
-    # process keeps one per service and endpoint.
-    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=aws_config())
+    # Clients are thread-safe and expensive to build (tens of ms of CPU: service model, endpoint
+    # rules), so each process keeps one per service and endpoint. Built under a lock: the threads
+    # of a gthread worker all ask at once on its first requests, and `functools.cache` would let
+    # each build its own (24 threads spent seconds of CPU at start in the game API benchmark).
+    key = (service, endpoint_url, region)
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = boto3.session.Session().client(
+                    service, endpoint_url=endpoint_url, config=aws_config()
+                )
+    return client
 
 
 def aws_client(service: str) -> Any:
