@@ -128,6 +128,8 @@ AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default
 AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 KINESIS_STREAM_NAME = env.str("KINESIS_STREAM_NAME", default=f"{APP_NAME}-gamestatus")
 KINESIS_SHARD_COUNT = env.int("KINESIS_SHARD_COUNT", default=2)
+# How long /v1/updatestatus waits for its record's PutRecords answer before a 503 (alienportal.kinesis_puts).
+KINESIS_PUT_TIMEOUT_SECONDS = env.float("KINESIS_PUT_TIMEOUT_SECONDS", default=10.0)
 ARCHIVE_BUCKET = env.str("ARCHIVE_BUCKET", default=f"{APP_NAME}-raw-archive")
 SSM_SESSION_PARAMETER = env.str("SSM_SESSION_PARAMETER", default=f"/{APP_NAME}/session")
 COGNITO_USER_POOL_NAME = env.str("COGNITO_USER_POOL_NAME", default=f"{APP_NAME}-users")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from alienportal.api.game import GameApi, GameErrorSerializer, caller_may_act_as, game_error, refuse_acting_for_another
 from alienportal.aws import aws_client
 from alienportal.dates import js_time
+from alienportal.kinesis_puts import PutFailed, kinesis_put
 from scoreboard.selectors import ranking_top
 from scoreboard.stream.records import RecordRejected, snapshot_parse
 from sessions.selectors import seat_is_playing, session_map
@@ -55,7 +55,9 @@ class StatusUpdateApi(GameApi):
             503: GameErrorSerializer,
         },
         description=(
-            "Put one status snapshot of a player's game on the stream (partition key: the nickname). "
+            "Put one status snapshot of a player's game on the stream (partition key: the nickname); "
+            "200 only once the stream holds it (503 `StreamUnavailable` when it refused it or did not "
+            "answer within `KINESIS_PUT_TIMEOUT_SECONDS`). "
             "Players post only their own (403 otherwise), and only while they hold a seat in that "
             "session (422 `NoSeat`); managers may post for any seated player."
         ),
@@ -77,13 +79,21 @@ class StatusUpdateApi(GameApi):
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         try:
-            result = aws_client("kinesis").put_record(
-                StreamName=settings.KINESIS_STREAM_NAME, Data=snapshot.encode(), PartitionKey=snapshot.nickname
+            # Gathered with the other requests in flight into one PutRecords; this answer waits
+            # for this record's own outcome, so a 200 always means the status is on the stream.
+            put = kinesis_put(
+                kinesis=aws_client("kinesis"),
+                stream_name=settings.KINESIS_STREAM_NAME,
+                data=snapshot.encode(),
+                partition_key=snapshot.nickname,
+                timeout=settings.KINESIS_PUT_TIMEOUT_SECONDS,
             )
-        except (BotoCoreError, ClientError):
-            logger.warning("status_update_put_failed nickname=%s", snapshot.nickname, exc_info=True)
+        except PutFailed as failed:
+            logger.warning(
+                "status_update_put_failed nickname=%s code=%s error=%s", snapshot.nickname, failed.code, failed
+            )
             return game_error("The stream is unavailable, retry later.", code="StreamUnavailable", status=503)
-        payload = {"ShardId": result["ShardId"], "SequenceNumber": result["SequenceNumber"]}
+        payload = {"ShardId": put.shard_id, "SequenceNumber": put.sequence_number}
         return Response(self.OutputSerializer(payload).data)
 
 
