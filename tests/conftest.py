@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from alienportal.auth.jwks import jwks_cache_clear
+from alienportal.auth.tokens import verified_tokens_clear
 from alienportal.devstack.services import MOTO_CREDENTIALS, ChildService, moto_start
 from alienportal.redis_clients import redis_client
 from scoreboard.models import ShardLease, ShardMetrics
@@ -96,11 +97,13 @@ def redis_flushed() -> None:
 
 @pytest.fixture
 def token_caches_cleared() -> Iterator[None]:
-    """No cached signing keys and no spent rate budgets, before and after the test."""
+    """No cached signing keys or verified tokens and no spent rate budgets, before and after the test."""
     jwks_cache_clear()
+    verified_tokens_clear()
     cache.clear()
     yield
     jwks_cache_clear()
+    verified_tokens_clear()
 
 
 @pytest.fixture

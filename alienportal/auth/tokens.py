@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,11 +121,75 @@ def rs256_decode(
     return claims
 
 
+# Tokens whose signature and claims were verified, by their exact text and what verified them:
+# (token, JWKS URL, issuer, leeway) -> (kid, key, claims). A game client sends the same ID token
+# with every status (~3/s for an hour); PyJWT spends ~200 us of CPU on each verification (RSA,
+# and base64 alphabet checks in Python). A hit is still checked against what can change since:
+# the key must still be the key set's key for that kid (a rotated-out key stops its tokens), and
+# the token must not have expired; the client and token use are checked on every call below.
+# Only valid tokens are kept, so made-up tokens cost a full verification each, as before.
+VERIFIED_TOKENS_MAX = 4096
+_verified: OrderedDict[tuple[str, str, str, int], tuple[str, Any, dict[str, Any]]] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def _policy_key(policy: TokenPolicy, kid: str) -> Any | None:
+    return jwks_signing_key(
+        url=policy.jwks_url, kid=kid, max_age=policy.jwks_max_age, min_refetch_interval=policy.jwks_min_refetch_interval
+    )
+
+
+def _verified_claims(token: str, policy: TokenPolicy) -> dict[str, Any] | None:
+    cache_key = (token, policy.jwks_url, policy.issuer, policy.leeway)
+    with _verified_lock:
+        entry = _verified.get(cache_key)
+        if entry is not None:
+            _verified.move_to_end(cache_key)
+    if entry is None:
+        return None
+    kid, key, claims = entry
+    try:
+        current = _policy_key(policy, kid)
+    except JwksUnavailable:
+        current = None
+    if current is not key or not claims["exp"] > time.time() - policy.leeway:
+        with _verified_lock:
+            _verified.pop(cache_key, None)
+        return None
+    return claims
+
+
+def _verified_keep(token: str, policy: TokenPolicy, kid: str, key: Any, claims: dict[str, Any]) -> None:
+    with _verified_lock:
+        _verified[(token, policy.jwks_url, policy.issuer, policy.leeway)] = (kid, key, claims)
+        while len(_verified) > VERIFIED_TOKENS_MAX:
+            _verified.popitem(last=False)
+
+
+def verified_tokens_clear() -> None:
+    """Forget every verified token (tests, and after a configuration change)."""
+    with _verified_lock:
+        _verified.clear()
+
+
 def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, Any]:
     """Return the claims of a valid token, or raise TokenRejected."""
     policy = policy or TokenPolicy.from_settings()
     if not policy.jwks_url or not policy.issuer:
         raise TokenRejected("bearer tokens are not configured")
+    claims = _verified_claims(token, policy)
+    if claims is None:
+        claims = _token_decode(token, policy)
+    token_use = claims.get("token_use")
+    if token_use not in {use for _, use in policy.clients}:
+        raise TokenRejected("token_use not accepted")
+    client = token_client_id(claims)
+    if not client or client in policy.refused_client_ids or (client, token_use) not in policy.clients:
+        raise TokenRejected("token client not accepted")
+    return claims
+
+
+def _token_decode(token: str, policy: TokenPolicy) -> dict[str, Any]:
     try:
         header = rs256_header(token)
     except jwt.InvalidAlgorithmError as exc:
@@ -133,12 +200,7 @@ def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, 
     if not isinstance(kid, str) or not kid:
         raise TokenRejected("token has no key id")
     try:
-        key = jwks_signing_key(
-            url=policy.jwks_url,
-            kid=kid,
-            max_age=policy.jwks_max_age,
-            min_refetch_interval=policy.jwks_min_refetch_interval,
-        )
+        key = _policy_key(policy, kid)
     except JwksUnavailable as exc:
         logger.error("token.jwks_unavailable error=%s", exc)
         raise TokenRejected("signing keys are unavailable") from exc
@@ -160,13 +222,9 @@ def token_verify(token: str, *, policy: TokenPolicy | None = None) -> dict[str, 
         raise TokenRejected("token issuer not accepted") from exc
     except jwt.PyJWTError as exc:
         raise TokenRejected(f"invalid token: {exc}") from exc
-
-    token_use = claims.get("token_use")
-    if token_use not in {use for _, use in policy.clients}:
-        raise TokenRejected("token_use not accepted")
-    client = token_client_id(claims)
-    if not client or client in policy.refused_client_ids or (client, token_use) not in policy.clients:
-        raise TokenRejected("token client not accepted")
+    if not isinstance(claims.get("exp"), int | float):
+        raise TokenRejected("invalid token: exp is not a number")
+    _verified_keep(token, policy, kid, key, claims)
     return claims
 
 

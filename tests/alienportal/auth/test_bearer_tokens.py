@@ -231,6 +231,38 @@ def test_rotated_key_is_picked_up_by_refetching_once(client, own_pool, test_key:
     assert own_pool.requests == 2  # cached now
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(client, own_pool, test_key: SigningKey, settings) -> None:
+    settings.COGNITO_JWT_LEEWAY_SECONDS = 0
+    now = int(time.time())
+    token = test_key.sign(claims_for(iat=now, exp=now + 2))
+    assert _get(client, ME, token).status_code == 200
+    assert _get(client, ME, token).status_code == 200  # verified once, kept
+    time.sleep(max(0.0, now + 2.1 - time.time()))
+    response = _get(client, ME, token)
+    assert (response.status_code, response.json()["errorMessage"]) == (401, "token expired")
+
+
+def test_a_token_accepted_before_is_refused_once_its_key_leaves_the_key_set(
+    client, own_pool, test_key: SigningKey, settings
+) -> None:
+    token = test_key.sign(claims_for())
+    assert _get(client, ME, token).status_code == 200
+    own_pool.keys = [signing_key_new("test-key-2").public_jwk()]  # the provider rotated test_key out
+    settings.COGNITO_JWKS_CACHE_SECONDS = 0  # and the cached key set is stale
+    response = _get(client, ME, token)
+    assert (response.status_code, response.json()["errorMessage"]) == (401, "token signed with an unknown key")
+
+
+def test_a_token_accepted_before_is_refused_once_its_client_is_no_longer_allowed(
+    client, own_pool, test_key: SigningKey, settings
+) -> None:
+    token = test_key.sign(claims_for())
+    assert _get(client, ME, token).status_code == 200
+    settings.REPORTS_API_CLIENT_IDS = ["another-client"]
+    response = _get(client, ME, token)
+    assert (response.status_code, response.json()["errorMessage"]) == (401, "token client not accepted")
+
+
 def test_token_issuer_is_never_used_to_find_keys(client, own_pool, settings) -> None:
     # A token that names an issuer serving the attacker's keys must not be verified with them.
     attacker = signing_key_new("attacker")
