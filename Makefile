@@ -9,7 +9,7 @@ OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 KINESALITE_DIR := devtools/kinesalite
 KINESALITE_STAMP := $(KINESALITE_DIR)/node_modules/.installed
 
-.PHONY: demo test lint format typecheck services system-packages oidc-provider kinesalite clean bench bench-reports bench-dashboards bench-scaling
+.PHONY: demo test lint format typecheck services system-packages oidc-provider kinesalite clean bench bench-reports bench-dashboards bench-scaling bench-gameapi
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench-reports: $(STAMP) services
 	@scripts/ensure-system-packages wrk
 	$(BIN)/python tests/bench/throttle.py
 	$(BIN)/python tests/bench/reports.py
+
+## bench-gameapi: the game API under load (wrk against gunicorn gthread and daphne, moto then kinesalite): POST /v1/updatestatus and GET /v1/session
+bench-gameapi: $(STAMP) services kinesalite
+	@scripts/ensure-system-packages wrk
+	$(BIN)/python tests/bench/gameapi.py
 
 ## bench-dashboards: put -> on screen in Chromium at 1,000 records/s, live and history callbacks, idle drain
 bench-dashboards: $(STAMP) services system-packages
