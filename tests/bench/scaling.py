@@ -29,34 +29,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from tests.bench.cpu import cpu_seconds, postgres_cpu  # noqa: E402
 from tests.bench.ingest import _env_int, batches, bench_database, reset  # noqa: E402
 
 SHARDS = tuple(f"shardId-00000000000{index}" for index in range(4))
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int | str = "self", *, children: bool = False) -> float:
-    """User + system CPU of a process from /proc, with its exited children's when asked (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return ticks / CLOCK_TICKS
-
-
-def _postgres_cpu() -> float:
-    """CPU seconds of PostgreSQL so far: its live processes, and the backends that exited (counted in
-    the postmaster's children's time), so a worker's backend is counted after it disconnects too."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += _cpu_seconds(entry.name, children=True)
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return total
 
 
 def worker_main(index: int, workers: int, count: int, players: int) -> None:
@@ -75,7 +51,7 @@ def worker_main(index: int, workers: int, count: int, players: int) -> None:
     pipelines = {shard: BatchPipeline(fence=fences[shard], run=lambda action: action()) for shard in mine}
     print("ready", flush=True)
     sys.stdin.readline()
-    cpu = _cpu_seconds()
+    cpu = cpu_seconds()
     started = time.perf_counter()
     records = 0
     for shard, batch in work:
@@ -85,7 +61,7 @@ def worker_main(index: int, workers: int, count: int, players: int) -> None:
         pipeline.commit()
         pipeline.close()
     seconds = time.perf_counter() - started
-    print(json.dumps({"records": records, "seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu}), flush=True)
+    print(json.dumps({"records": records, "seconds": seconds, "cpu_seconds": cpu_seconds() - cpu}), flush=True)
 
 
 def run(workers: int, count: int, players: int) -> dict[str, Any]:
@@ -104,7 +80,7 @@ def run(workers: int, count: int, players: int) -> dict[str, Any]:
         assert child.stdout is not None
         line = child.stdout.readline()
         assert line.strip() == "ready", line
-    postgres = _postgres_cpu()
+    postgres = postgres_cpu()
     started = time.perf_counter()
     for child in children:
         assert child.stdin is not None
@@ -116,7 +92,7 @@ def run(workers: int, count: int, players: int) -> dict[str, Any]:
         results.append(json.loads(out.strip().splitlines()[-1]))
         assert child.returncode == 0
     wall = time.perf_counter() - started
-    postgres = _postgres_cpu() - postgres
+    postgres = postgres_cpu() - postgres
     records = sum(result["records"] for result in results)
     worker_cpu = sum(result["cpu_seconds"] for result in results)
     return {

@@ -222,3 +222,24 @@ def test_a_late_first_snapshot_does_not_hide_the_pair_after_it(make_session, fen
         ],
     )
     assert list(CheatFlag.objects.values_list("rule", flat=True)) == ["lives_up"]
+
+
+def test_a_snapshot_that_leaves_the_standing_as_it_was_is_still_paired(make_session, fence) -> None:  # type: ignore[no-untyped-def]
+    # Two snapshots of one player stamped at the same moment with different values, put on two
+    # shards: shard 1's is drained first, so shard 0's is not newer (equal times order by shard)
+    # and its batch leaves the standing as it was. The pair is still compared: too fast.
+    from scoreboard.models import ShardLease, ShardMetrics
+    from scoreboard.stream.leases import lease_acquire
+
+    session = make_session()
+    batch_persist(fence=fence, records=[record(1, score=0, shots=0, seconds=0)])
+    lease = ShardLease.objects.create(stream_name="test-stream", shard_id="shardId-000000000001")
+    ShardMetrics.objects.create(lease=lease)
+    other = lease_acquire(stream_name="test-stream", shard_id="shardId-000000000001", owner="tester")
+    assert other is not None
+    batch_persist(fence=other, records=[record(1, score=5, shots=1, seconds=10)])
+    batch_persist(fence=fence, records=[record(2, score=5, shots=2, seconds=10)])
+
+    flags = list(CheatFlag.objects.filter(session=session).values_list("rule", "hits"))
+    assert flags == [("too_fast", 1)]
+    assert _screen([record(3, score=5, shots=3, seconds=10)]) == {(session.pk, "ann")}
