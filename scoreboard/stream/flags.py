@@ -97,49 +97,46 @@ def batch_screen(accepted: Sequence[Any], *, limits: Limits) -> BatchScreen:
     the batch (in stream order) break a pair rule, or when they arrive out of event-time order
     (the Python check then sorts them out). A superset of the players the rules would flag, given
     their standing; the pair of their first snapshot with their standing is the database's part.
-    It runs on BatchPipeline's routing thread: about a microsecond a snapshot, no query.
+    It runs on BatchPipeline's routing thread, on the staging rows routing built: no query.
     """
     screen = BatchScreen(limits=limits)
     suspects = screen.suspects
     min_interval, rate, slack = limits.min_status_interval, limits.max_shots_per_second, limits.fire_rate_slack_shots
     per_hit, bonus, invaders = limits.points_per_hit, limits.level_bonus, limits.invaders_per_level
     skew = limits.clock_skew
-    windows: dict[int, tuple[datetime, datetime | None]] = {}
     last: dict[PlayerKey, tuple] = {}
+    window_of, low, high = None, None, None
     for item in accepted:
-        snapshot, session = item.snapshot, item.session
-        key = (session.pk, snapshot.nickname)
+        # The staging row built while routing (STAGING_COLUMNS order): one unpack, no attribute reads.
+        session_pk, nickname, score, lives, shots, level, moment, _shard, _sequence, _first, _key = item.row
+        key = (session_pk, nickname)
         if key in suspects:
             continue
-        score, lives, shots, level = snapshot.score, snapshot.lives, snapshot.shots, snapshot.level
-        moment = snapshot.timestamp
-        window = windows.get(session.pk)
-        if window is None:
+        if session_pk != window_of:
+            session = item.session
             closing = session.effective_closing_time
-            window = windows[session.pk] = (session.opening_time - skew, closing + skew if closing else None)
+            window_of, low, high = session_pk, session.opening_time - skew, closing + skew if closing else None
         # Single snapshots: inside the session, and a score that hits and level bonuses can make.
-        grade = level if level > 1 else 1
-        points = score - bonus * grade * (grade - 1) // 2
-        hits = points // per_hit
-        if (
-            points < 0
-            or points % per_hit
-            or hits > shots
-            or hits < invaders * (grade - 1)
-            or hits > invaders * grade
-            or moment < window[0]
-            or (window[1] is not None and moment > window[1])
-        ):
+        if level > 1:
+            points = score - bonus * level * (level - 1) // 2
+            hits = points // per_hit
+            impossible = (
+                points < 0 or points % per_hit or hits > shots or not invaders * (level - 1) <= hits <= invaders * level
+            )
+        else:
+            hits = score // per_hit
+            impossible = score < 0 or score % per_hit or hits > shots or hits > invaders
+        if impossible or moment < low or (high is not None and moment > high):
             suspects.add(key)
             continue
         before = last.get(key)
-        last[key] = (score, lives, shots, level, moment)
+        last[key] = item.row
         if before is None:
             continue
-        b_score, b_lives, b_shots, b_level, b_moment = before
+        _pk, _nickname, b_score, b_lives, b_shots, b_level, b_moment, *_ = before
         if moment <= b_moment:
-            if (score, lives, shots, level, moment) != before:  # a repeat is no pair: the rules skip it
-                suspects.add(key)
+            if (score, lives, shots, level, moment) != (b_score, b_lives, b_shots, b_level, b_moment):
+                suspects.add(key)  # a repeat is no pair (the rules skip it); anything else is
             continue
         if b_lives > 0:  # after Lives == 0 a new game starts from scratch
             elapsed = moment - b_moment

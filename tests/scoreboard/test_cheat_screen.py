@@ -243,3 +243,30 @@ def test_a_snapshot_that_leaves_the_standing_as_it_was_is_still_paired(make_sess
     flags = list(CheatFlag.objects.filter(session=session).values_list("rule", "hits"))
     assert flags == [("too_fast", 1)]
     assert _screen([record(3, score=5, shots=3, seconds=10)]) == {(session.pk, "ann")}
+
+
+@pytest.mark.parametrize(
+    ("score", "shots", "level", "possible"),
+    [
+        (250, 60, 1, True),  # 50 hits: a whole level 1
+        (255, 60, 1, False),  # 51 hits on level 1: it has 50 invaders
+        (250, 49, 1, False),  # 50 hits with 49 rockets
+        (251, 60, 1, False),  # not a multiple of a hit
+        (300, 60, 2, True),  # level 1 cleared (50 hits + its 50 bonus), no hit yet on level 2
+        (295, 60, 2, False),  # 49 hits can't have cleared level 1
+        (550, 100, 2, True),  # 100 hits: all of level 2
+        (555, 110, 2, False),  # 101 hits by the end of level 2
+    ],
+)
+def test_the_screen_names_every_impossible_score_by_itself(make_session, score, shots, level, possible) -> None:  # type: ignore[no-untyped-def]
+    make_session()
+    routed = batch_route(
+        shard_id="shardId-000000000000", records=[record(1, score=score, shots=shots, level=level, seconds=1)]
+    )
+    screen = batch_screen(routed.accepted, limits=Limits.from_settings())
+    status = Status(score, 3, shots, level, routed.accepted[0].snapshot.timestamp)
+    rules = statuses_check(
+        [status], previous=None, opening=BASE_TIME - timedelta(hours=1), closing=None, limits=Limits.from_settings()
+    )
+    assert (screen.suspects == set()) is possible
+    assert (rules == []) is possible
