@@ -24,6 +24,7 @@ from reports.api.serializers import (
     OpenedRangeQuery,
     PlayerOutput,
     WindowQuery,
+    api_time,
 )
 from reports.api.sessions import window_links
 from scoreboard.models import Standing
@@ -166,7 +167,17 @@ class LeaderboardOutput(serializers.Serializer):
 
 
 def entry_data(entry: LeaderboardEntry) -> dict[str, Any]:
-    return {column: getattr(entry, column) for column in LEADERBOARD_COLUMNS}
+    """One LeaderboardEntryOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
+    return {
+        "rank": entry.rank,
+        "nickname": entry.nickname,
+        "score": entry.score,
+        "lives": entry.lives,
+        "shots": entry.shots,
+        "level": entry.level,
+        "event_time": api_time(entry.event_time),
+        "session_id": entry.session_id,
+    }
 
 
 class LeaderboardApi(ReportsApi):
@@ -188,14 +199,14 @@ class LeaderboardApi(ReportsApi):
         start, limit = query.pop("start"), query.pop("limit", None) or 50
         as_of = timezone.now()
         entries = leaderboard_window(start=start, limit=limit, **query)
-        data = {
-            "as_of": as_of,
+        data = {  # a LeaderboardOutput, in its fields' order
+            "as_of": api_time(as_of),
             "start": start,
             "limit": limit,
             **window_links(request, start=start, limit=limit, count=None, page=len(entries)),
             "results": [entry_data(entry) for entry in entries],
         }
-        return conditional_response(request, LeaderboardOutput(data).data)
+        return conditional_response(request, data)
 
 
 class LeaderboardExportApi(ReportsApi):

@@ -25,6 +25,7 @@ from reports.api.serializers import (
     SessionOutput,
     SessionSummaryOutput,
     WindowQuery,
+    api_time,
 )
 from scoreboard.selectors import RankedStanding, ranking_around, ranking_count, ranking_player_position
 from scoreboard.selectors.history import session_summary, sessions_compare
@@ -59,6 +60,7 @@ def session_data(session: GameSession) -> dict[str, Any]:
 
 
 def ranked_data(row: RankedStanding) -> dict[str, Any]:
+    """One RankedOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
     return {
         "rank": row.rank,
         "nickname": row.nickname,
@@ -66,7 +68,7 @@ def ranked_data(row: RankedStanding) -> dict[str, Any]:
         "lives": row.lives,
         "shots": row.shots,
         "level": row.level,
-        "event_time": row.event_time,
+        "event_time": api_time(row.event_time),
     }
 
 
@@ -217,16 +219,16 @@ class SessionRankingApi(ReportsApi):
         as_of = timezone.now()
         rows = ranking_window(session=session, start=start, limit=limit)
         count = ranking_count(session=session)
-        data = {
+        data = {  # a RankingOutput, in its fields' order
             "session_id": session.session_id,
-            "as_of": as_of,
+            "as_of": api_time(as_of),
             "count": count,
             "start": start,
             "limit": limit,
             **window_links(request, start=start, limit=limit, count=count, page=len(rows)),
             "results": [ranked_data(row) for row in rows],
         }
-        return conditional_response(request, RankingOutput(data).data)
+        return conditional_response(request, data)
 
 
 class SessionRankingExportApi(ReportsApi):
@@ -281,13 +283,13 @@ class SessionPlayerPositionApi(ReportsApi):
         if position is None:
             raise NotFound(f"{nickname!r} has no standing in {session.session_id}.", code="StandingNotFound")
         around = ranking_around(session=session, nickname=nickname, before=query["before"], after=query["after"])
-        data = {
+        data = {  # a PositionOutput, in its fields' order
             "session_id": session.session_id,
             "nickname": nickname,
-            "as_of": as_of,
+            "as_of": api_time(as_of),
             "rank": position.rank,
             "count": position.count,
             "percentile": position.percentile,
             "around": [ranked_data(row) for row in around],
         }
-        return conditional_response(request, PositionOutput(data).data)
+        return conditional_response(request, data)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_http_date
 
 from alienportal.models import AuditEntry
 from reports.api.exports import csv_cell
+from reports.api.players import LeaderboardOutput
 from reports.api.serializers import LEADERBOARD_COLUMNS, RANKED_COLUMNS, SESSION_COLUMNS
+from reports.api.sessions import PositionOutput, RankingOutput
 from scoreboard.models import DeadLetter
+from scoreboard.selectors import ranking_around
 from scoreboard.selectors.history import leaderboard_window
+from scoreboard.selectors.windows import ranking_window
 from sessions.models import GameType
+from sessions.selectors import session_map
 from tests.factories import BASE_TIME
 from tests.reports.callers import MANAGER, SUPPORT, body
 from tests.tokens import claims_for
@@ -144,6 +152,27 @@ def test_ranking_windows_say_when_they_were_read_and_where_the_next_one_starts(r
         (8, "p05"),
         (9, "p04"),
     ]
+
+
+def test_the_hot_windows_say_exactly_what_their_serializers_would(rest, three) -> None:  # type: ignore[no-untyped-def]
+    # The ranking page, a player's place and the leaderboard write plain dicts for speed; each must
+    # be, key for key and in order, what its Output serializer writes from the same rows.
+    session = session_map(session_ids=[S3])[S3]
+    page = rest.get(f"/api/v1/sessions/{S3}/ranking/?start=2&limit=5").json()
+    rows = [asdict(row) for row in ranking_window(session=session, start=2, limit=5)]
+    expected = RankingOutput({**page, "as_of": parse_datetime(page["as_of"]), "results": rows}).data
+    assert json.dumps(page) == json.dumps(expected)
+
+    place = rest.get(f"/api/v1/sessions/{S3}/players/ann/?before=2&after=1").json()
+    around = [asdict(row) for row in ranking_around(session=session, nickname="ann", before=2, after=1)]
+    expected = PositionOutput({**place, "as_of": parse_datetime(place["as_of"]), "around": around}).data
+    assert json.dumps(place) == json.dumps(expected)
+
+    board = rest.get("/api/v1/leaderboard/?start=2&limit=3").json()
+    entries = [asdict(entry) for entry in leaderboard_window(start=2, limit=3)]
+    expected = LeaderboardOutput({**board, "as_of": parse_datetime(board["as_of"]), "results": entries}).data
+    assert json.dumps(board) == json.dumps(expected)
+    assert board["results"][0]["event_time"].endswith("Z")
 
 
 def test_rankings_and_summaries_answer_304_until_they_change(rest, three) -> None:  # type: ignore[no-untyped-def]
