@@ -164,6 +164,36 @@ def ranking_count(*, session_pk: int) -> int:
     return int(redis_client().zcard(_keys(session_pk)[0]))  # type: ignore[arg-type]  # sync client
 
 
+# One round trip each for the reports API's windows (a pipeline, not a transaction: the index may
+# move between the reads, as it may between the PostgreSQL read that follows and these).
+
+
+def ranking_window_keys(*, session_pk: int, first: int, last: int) -> tuple[list[str], int] | None:
+    """Return the keys at 0-based positions first..last and the player count; None when the index is not ready."""
+    keys, ready = _keys(session_pk)[0], _keys(session_pk)[2]
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.exists(ready)
+    pipe.zrange(keys, first, last)
+    pipe.zcard(keys)
+    is_ready, members, count = pipe.execute()
+    if not is_ready:
+        return None
+    return [member.decode() for member in members], int(count)
+
+
+def ranking_rank_count(*, session_pk: int, key: str) -> tuple[int, int] | None:
+    """Return the 0-based position of `key` and the player count; None when the index is not ready or lacks `key`."""
+    keys, ready = _keys(session_pk)[0], _keys(session_pk)[2]
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.exists(ready)
+    pipe.zrank(keys, key)
+    pipe.zcard(keys)
+    is_ready, position, count = pipe.execute()
+    if not is_ready or position is None:
+        return None
+    return int(position), int(count)
+
+
 # --- Crash window between the database commit and the Redis update ----------------------------
 # A worker writes the batch's changed players under a per-shard "pending" key before it
 # commits and deletes it after Redis is updated. The next holder of the shard's lease re-reads

@@ -2,7 +2,7 @@
 
 The ETag is a digest of what the response says (never of its `as_of` read time), so it changes
 exactly when the content does. Last-Modified is the second this server first answered that ETag
-for the URL (kept in the cache): it is never earlier than the last change, so If-Modified-Since
+for the URL (kept in Redis): it is never earlier than the last change, so If-Modified-Since
 never wrongly answers 304; when the cache forgets, it only moves later.
 """
 
@@ -10,40 +10,66 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
+from functools import cache
 from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from alienportal.redis_clients import redis_at
+
+logger = logging.getLogger(__name__)
+
 FIRST_SEEN_SECONDS = 24 * 3600
 
+# KEYS[1]: the URL's record, "<second> <etag>". ARGV: the answer's ETag, now (s), the record's life (s).
+# Returns the second that ETag was first answered. One atomic step (it was a cache GET and a SET:
+# two round trips, and two servers answering a new ETag at once could each store their own second).
+_FIRST_SEEN_LUA = """
+local stored = redis.call('GET', KEYS[1])
+local at = tonumber(ARGV[2])
+if stored then
+  local space = string.find(stored, ' ', 1, true)
+  local previous = space and tonumber(string.sub(stored, 1, space - 1))
+  if previous then
+    if string.sub(stored, space + 1) == ARGV[1] then
+      return previous
+    end
+    at = math.max(at, previous + 1)
+  end
+end
+redis.call('SET', KEYS[1], at .. ' ' .. ARGV[1], 'EX', tonumber(ARGV[3]))
+return at
+"""
 
-def _first_seen(*, url: str, etag: str) -> int:
-    """Return the second `etag` was first answered for `url`, later than any earlier ETag's.
 
-    Stored as a JSON object: the cache serializes JSON (alienportal.cache), so a tuple would
-    come back as a list (a check for a tuple never matched: every answer said "modified now").
+@cache
+def _first_seen_script(url: str) -> Any:
+    return redis_at(url, socket_timeout=2, connect_timeout=1).register_script(_FIRST_SEEN_LUA)
+
+
+def _first_seen(*, url: str, etag: str) -> int | None:
+    """Return the second `etag` was first answered for `url`, later than any earlier ETag's (None: unknown).
 
     HTTP dates have one-second resolution: content that changes within the second its previous
     ETag was first seen gets the next second, so an If-Modified-Since naming the old content's
-    second can never match the new content.
+    second can never match the new content. Without Redis the answer has no Last-Modified (the
+    ETag alone decides), rather than failing.
     """
-    key = "reports:etag:" + hashlib.sha256(url.encode()).hexdigest()
-    stored = cache.get(key)
-    previous = stored.get("at") if isinstance(stored, dict) else None
-    if not isinstance(previous, int):
-        previous = None
-    elif stored.get("etag") == etag:
-        return previous
-    now = int(time.time())
-    at = now if previous is None else max(now, previous + 1)
-    cache.set(key, {"etag": etag, "at": at}, FIRST_SEEN_SECONDS)
-    return at
+    key = f"{settings.APP_NAME}:reports:etag:{hashlib.sha256(url.encode()).hexdigest()}"
+    try:
+        script = _first_seen_script(settings.REDIS_URL)
+        return int(script(keys=[key], args=[etag, int(time.time()), FIRST_SEEN_SECONDS]))
+    except RedisError:
+        logger.warning("conditional_first_seen_unavailable")
+        return None
 
 
 def conditional_response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -166,7 +167,7 @@ class LeaderboardOutput(serializers.Serializer):
     results = LeaderboardEntryOutput(many=True)
 
 
-def entry_data(entry: LeaderboardEntry) -> dict[str, Any]:
+def entry_data(entry: LeaderboardEntry, zone: tzinfo | None = None) -> dict[str, Any]:
     """One LeaderboardEntryOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
     return {
         "rank": entry.rank,
@@ -175,7 +176,7 @@ def entry_data(entry: LeaderboardEntry) -> dict[str, Any]:
         "lives": entry.lives,
         "shots": entry.shots,
         "level": entry.level,
-        "event_time": api_time(entry.event_time),
+        "event_time": api_time(entry.event_time, zone),
         "session_id": entry.session_id,
     }
 
@@ -199,12 +200,13 @@ class LeaderboardApi(ReportsApi):
         start, limit = query.pop("start"), query.pop("limit", None) or 50
         as_of = timezone.now()
         entries = leaderboard_window(start=start, limit=limit, **query)
+        zone = timezone.get_current_timezone()
         data = {  # a LeaderboardOutput, in its fields' order
             "as_of": api_time(as_of),
             "start": start,
             "limit": limit,
             **window_links(request, start=start, limit=limit, count=None, page=len(entries)),
-            "results": [entry_data(entry) for entry in entries],
+            "results": [entry_data(entry, zone) for entry in entries],
         }
         return conditional_response(request, data)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from sessions.models import GameType
@@ -73,15 +74,18 @@ RANKED_COLUMNS = ("rank", "nickname", "score", "lives", "shots", "level", "event
 
 # The hot windows (a ranking page, a player's place, the leaderboard) build their answer as plain
 # dicts in the order of their Output serializer's fields, which stay the schema: running 50 rows
-# through a serializer's field machinery was a sixth of a ranking page's CPU. Their times go through
-# DRF's own DateTimeField, so they read exactly as every other time of the API
-# (tests/reports/test_api.py compares each answer with its serializer's).
+# through a serializer's field machinery was a sixth of a ranking page's CPU. Their times are
+# written as DRF's DateTimeField writes them (ISO 8601 in the current time zone, UTC as `Z`;
+# tests/reports/test_api.py compares each answer with its serializer's).
 _TIME = serializers.DateTimeField()
 
 
-def api_time(moment: datetime) -> str:
-    """Write `moment` as the API's DateTimeFields do (ISO 8601, UTC as `Z`)."""
-    return str(_TIME.to_representation(moment))
+def api_time(moment: datetime, zone: tzinfo | None = None) -> str:
+    """Write `moment` as the API's DateTimeFields do; pass `zone` (the current time zone) when writing many."""
+    if timezone.is_naive(moment):
+        return str(_TIME.to_representation(moment))  # DRF's own handling of the rare naive time
+    text = moment.astimezone(zone or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class LeaderboardEntryOutput(RankedOutput):

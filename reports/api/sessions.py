@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -27,9 +28,9 @@ from reports.api.serializers import (
     WindowQuery,
     api_time,
 )
-from scoreboard.selectors import RankedStanding, ranking_around, ranking_count, ranking_player_position
+from scoreboard.selectors import RankedStanding, ranking_position_around
 from scoreboard.selectors.history import session_summary, sessions_compare
-from scoreboard.selectors.windows import ranking_rows, ranking_window
+from scoreboard.selectors.windows import ranking_rows, ranking_window_counted
 from sessions.models import GameSession
 from sessions.selectors import session_list, session_map
 
@@ -59,7 +60,7 @@ def session_data(session: GameSession) -> dict[str, Any]:
     }
 
 
-def ranked_data(row: RankedStanding) -> dict[str, Any]:
+def ranked_data(row: RankedStanding, zone: tzinfo | None = None) -> dict[str, Any]:
     """One RankedOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
     return {
         "rank": row.rank,
@@ -68,7 +69,7 @@ def ranked_data(row: RankedStanding) -> dict[str, Any]:
         "lives": row.lives,
         "shots": row.shots,
         "level": row.level,
-        "event_time": api_time(row.event_time),
+        "event_time": api_time(row.event_time, zone),
     }
 
 
@@ -217,8 +218,8 @@ class SessionRankingApi(ReportsApi):
         session = session_found(session_id=session_id)
         start, limit = query["start"], query.get("limit") or session.top_x
         as_of = timezone.now()
-        rows = ranking_window(session=session, start=start, limit=limit)
-        count = ranking_count(session=session)
+        rows, count = ranking_window_counted(session=session, start=start, limit=limit)
+        zone = timezone.get_current_timezone()
         data = {  # a RankingOutput, in its fields' order
             "session_id": session.session_id,
             "as_of": api_time(as_of),
@@ -226,7 +227,7 @@ class SessionRankingApi(ReportsApi):
             "start": start,
             "limit": limit,
             **window_links(request, start=start, limit=limit, count=count, page=len(rows)),
-            "results": [ranked_data(row) for row in rows],
+            "results": [ranked_data(row, zone) for row in rows],
         }
         return conditional_response(request, data)
 
@@ -279,10 +280,12 @@ class SessionPlayerPositionApi(ReportsApi):
         query = self.query(request)
         session = session_found(session_id=session_id)
         as_of = timezone.now()
-        position = ranking_player_position(session=session, nickname=nickname)
-        if position is None:
+        before, after = query["before"], query["after"]
+        found = ranking_position_around(session=session, nickname=nickname, before=before, after=after)
+        if found is None:
             raise NotFound(f"{nickname!r} has no standing in {session.session_id}.", code="StandingNotFound")
-        around = ranking_around(session=session, nickname=nickname, before=query["before"], after=query["after"])
+        position, around = found
+        zone = timezone.get_current_timezone()
         data = {  # a PositionOutput, in its fields' order
             "session_id": session.session_id,
             "nickname": nickname,
@@ -290,6 +293,6 @@ class SessionPlayerPositionApi(ReportsApi):
             "rank": position.rank,
             "count": position.count,
             "percentile": position.percentile,
-            "around": [ranked_data(row) for row in around],
+            "around": [ranked_data(row, zone) for row in around],
         }
         return conditional_response(request, data)

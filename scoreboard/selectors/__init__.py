@@ -9,16 +9,18 @@ ahead of a player in PostgreSQL is linear in the rank.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from scoreboard.models import SessionDiscards, Standing, WorkerHeartbeat
 from scoreboard.ranking import ranking_count as index_count
-from scoreboard.ranking import ranking_is_ready, ranking_rank
+from scoreboard.ranking import ranking_is_ready, ranking_rank, ranking_rank_count
 from scoreboard.selectors.pipeline import ShardFigures, pipeline_shard_figures
 from sessions.models import GameSession
 
@@ -57,6 +59,30 @@ def _ranked(rows: Any, first_rank: int) -> list[RankedStanding]:
         )
         for offset, row in enumerate(rows)
     ]
+
+
+def _aware(moment: datetime | str) -> datetime:
+    # Raw cursors on SQLite (the demo) return text; PostgreSQL returns aware datetimes.
+    if isinstance(moment, str):
+        from django.db.models.fields import DateTimeField
+
+        return DateTimeField().to_python(moment)
+    return moment
+
+
+def _standing_rows(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Run `sql`, which selects _FIELDS in order, and return its rows as dicts (as `.values(*_FIELDS)` would).
+
+    For the reports API's hot windows: building the same statement through the ORM cost more CPU
+    than PostgreSQL spent answering it. Only table and column names are formatted into the SQL.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    return [{**dict(zip(_FIELDS, row, strict=False)), "event_time": _aware(row[5])} for row in found]
+
+
+_COLUMNS = ", ".join(_FIELDS)
 
 
 def ranking_top(*, session: GameSession, limit: int, offset: int = 0) -> list[RankedStanding]:
@@ -111,13 +137,52 @@ class PlayerPosition:
     percentile: float  # share of players ranked at or below this player, 0..100
 
 
+def _position(rank: int, count: int) -> PlayerPosition:
+    return PlayerPosition(rank=rank, count=count, percentile=round(100.0 * (count - rank + 1) / count, 3))
+
+
+def ranking_position_around(
+    *, session: GameSession, nickname: str, before: int = 5, after: int = 5
+) -> tuple[PlayerPosition, list[RankedStanding]] | None:
+    """Return what ranking_player_position and ranking_around say together, None if the player has no standing.
+
+    One statement for the player's key, one Redis round trip for their rank and the player count,
+    one statement for the neighbours (the two separate reads took six statements and four round trips).
+    """
+    standings = Standing.objects.of_session(session).ranked()
+    key = standings.of_player(nickname).values_list("rank_key", flat=True).first()
+    if key is None:
+        return None
+    try:
+        found = ranking_rank_count(session_pk=session.pk, key=key)
+    except RedisError:
+        logger.warning("ranking_index_unavailable session=%s", session.pk)
+        found = None
+    if found is None:  # the index is missing or behind: exact counts in PostgreSQL
+        rank, count = standings.filter(rank_key__lt=key).count() + 1, ranking_count(session=session)
+    else:
+        rank, count = found[0] + 1, found[1]
+    table = Standing._meta.db_table
+    # Ranked standings only (hidden ones stay out), just above the player and from the player down.
+    side = f"SELECT %s AS above, {_COLUMNS} FROM {table} WHERE session_id = %s AND hidden = %s AND rank_key"  # noqa: S608
+    sql = (
+        f"SELECT * FROM (SELECT * FROM ({side} < %s ORDER BY rank_key DESC LIMIT %s) AS a"  # noqa: S608
+        f" UNION ALL SELECT * FROM ({side} >= %s ORDER BY rank_key LIMIT %s) AS b) AS around ORDER BY rank_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [1, session.pk, False, key, before, 0, session.pk, False, key, after + 1])
+        found_rows = cursor.fetchall()
+    above = sum(1 for row in found_rows if row[0])
+    rows = [{**dict(zip(_FIELDS, row[1:], strict=False)), "event_time": _aware(row[6])} for row in found_rows]
+    return _position(rank, count), _ranked(rows, rank - above)
+
+
 def ranking_player_position(*, session: GameSession, nickname: str) -> PlayerPosition | None:
     """Return the player's rank, the session's player count and the player's percentile."""
     rank = ranking_player_rank(session=session, nickname=nickname)
     if rank is None:
         return None
-    count = ranking_count(session=session)
-    return PlayerPosition(rank=rank, count=count, percentile=round(100.0 * (count - rank + 1) / count, 3))
+    return _position(rank, ranking_count(session=session))
 
 
 def discards_after_closing(*, session: GameSession) -> int:

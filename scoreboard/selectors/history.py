@@ -16,7 +16,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subqu
 from django.db.models.functions import Coalesce, RowNumber
 
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, Standing
-from scoreboard.selectors import PlayerPosition, ranking_player_position
+from scoreboard.selectors import PlayerPosition, _aware, ranking_player_position
 from sessions.models import GameSession
 from sessions.selectors import session_list
 
@@ -196,15 +196,6 @@ def leaderboard_window(
         )
         for offset, (nickname, score, lives, shots, level, event_time, _key, session_pk) in enumerate(found)
     ]
-
-
-def _aware(moment: datetime | str) -> datetime:
-    # Raw cursors on SQLite (the demo) return text; PostgreSQL returns aware datetimes.
-    if isinstance(moment, str):
-        from django.db.models.fields import DateTimeField
-
-        return DateTimeField().to_python(moment)
-    return moment
 
 
 def _take(rows: Iterator[LeaderboardEntry], *, start: int, limit: int) -> Iterator[LeaderboardEntry]:

@@ -7,33 +7,45 @@ from collections.abc import Iterator
 from redis.exceptions import RedisError
 
 from scoreboard.models import Standing
-from scoreboard.ranking import ranking_is_ready, ranking_keys_between
-from scoreboard.selectors import _FIELDS, RankedStanding, _ranked, ranking_top
+from scoreboard.ranking import ranking_window_keys
+from scoreboard.selectors import _COLUMNS, RankedStanding, _ranked, _standing_rows, ranking_count, ranking_top
 from sessions.models import GameSession
 
 
 def ranking_window(*, session: GameSession, start: int, limit: int) -> list[RankedStanding]:
-    """Return the standings ranked start .. start+limit-1 (1-based), best first.
+    """Return the standings ranked start .. start+limit-1 (1-based), best first."""
+    return ranking_window_counted(session=session, start=start, limit=limit)[0]
 
-    The Redis index names the keys of the window in O(log N + limit) at any depth, and PostgreSQL
-    reads those rows by (session, rank_key); an OFFSET scan would cost O(start). When the index is
-    missing, or a player moved between the two reads, the window is read with OFFSET instead.
+
+def ranking_window_counted(*, session: GameSession, start: int, limit: int) -> tuple[list[RankedStanding], int]:
+    """Return the standings ranked start .. start+limit-1 (1-based), best first, and the session's player count.
+
+    The Redis index names the keys of the window in O(log N + limit) at any depth (with the count,
+    in one round trip), and PostgreSQL reads those rows by (session, rank_key); an OFFSET scan
+    would cost O(start). When the index is missing, or a player moved between the two reads, the
+    window is read with OFFSET instead.
     """
     if start < 1 or limit < 1:
         raise ValueError("start and limit are 1 or more")
     try:
-        keys = (
-            ranking_keys_between(session_pk=session.pk, first=start - 1, last=start - 2 + limit)
-            if ranking_is_ready(session_pk=session.pk)
-            else None
-        )
+        found = ranking_window_keys(session_pk=session.pk, first=start - 1, last=start - 2 + limit)
     except RedisError:
-        keys = None
-    if keys is not None:
-        rows = list(Standing.objects.filter(session=session, rank_key__in=keys).order_by("rank_key").values(*_FIELDS))
+        found = None
+    if found is not None:
+        keys, count = found
+        marks = ", ".join(["%s"] * len(keys))
+        rows = (
+            _standing_rows(
+                f"SELECT {_COLUMNS} FROM {Standing._meta.db_table} WHERE session_id = %s"  # noqa: S608
+                f" AND rank_key IN ({marks}) ORDER BY rank_key",
+                [session.pk, *keys],
+            )
+            if keys
+            else []
+        )
         if len(rows) == len(keys) and (keys or start > 1):
-            return _ranked(rows, start)
-    return ranking_top(session=session, limit=limit, offset=start - 1)
+            return _ranked(rows, start), count
+    return ranking_top(session=session, limit=limit, offset=start - 1), ranking_count(session=session)
 
 
 def ranking_rows(*, session: GameSession, chunk_size: int = 5000) -> Iterator[RankedStanding]:

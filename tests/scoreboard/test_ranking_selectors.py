@@ -6,8 +6,16 @@ from __future__ import annotations
 import pytest
 
 from alienportal.redis_clients import redis_client
-from scoreboard.ranking import ranking_is_ready
-from scoreboard.selectors import PlayerPosition, ranking_around, ranking_player_position
+from scoreboard.models import Standing
+from scoreboard.ranking import ranking_is_ready, ranking_visibility_set
+from scoreboard.selectors import (
+    PlayerPosition,
+    ranking_around,
+    ranking_player_position,
+    ranking_position_around,
+    ranking_top,
+)
+from scoreboard.selectors.windows import ranking_window_counted
 from scoreboard.stream.leases import Fence
 from sessions.models import GameSession
 from tests.factories import record, records_persist
@@ -85,3 +93,33 @@ def test_without_the_index_postgresql_gives_the_same_neighbours_and_positions(se
 def test_neighbours_carry_each_players_ranked_game(session: GameSession) -> None:
     (dan,) = ranking_around(session=session, nickname="dan", before=0, after=0)
     assert (dan.rank, dan.nickname, dan.score, dan.lives, dan.shots) == (3, "dan", 400, 2, 3)
+
+
+@pytest.mark.parametrize("index", ["ready", "gone"])
+def test_position_and_neighbours_read_together_say_what_the_separate_reads_say(session: GameSession, index) -> None:  # type: ignore[no-untyped-def]
+    # The reports API reads both at once (one statement and one round trip fewer each); hidden
+    # standings stay out of both.
+    # As support hides a standing (scoreboard.services.standing_visibility_set): the row, then the index.
+    Standing.objects.filter(session=session, nickname="eve").update(hidden=True)
+    ranking_visibility_set(session_pk=session.pk, nickname="eve", hidden=True)
+    if index == "gone":
+        redis_client().flushdb()
+    for nickname in ("ann", "bob", "cid", "fay", "gus"):
+        for before, after in ((0, 0), (2, 2), (5, 1), (1, 5)):
+            together = ranking_position_around(session=session, nickname=nickname, before=before, after=after)
+            separate = ranking_around(session=session, nickname=nickname, before=before, after=after)
+            assert together == (ranking_player_position(session=session, nickname=nickname), separate)
+    assert ranking_position_around(session=session, nickname="eve") is None
+    assert ranking_position_around(session=session, nickname="nobody") is None
+
+
+@pytest.mark.parametrize("index", ["ready", "gone"])
+def test_a_window_with_its_count_is_the_ranking_from_that_rank(session: GameSession, index) -> None:  # type: ignore[no-untyped-def]
+    if index == "gone":
+        redis_client().flushdb()
+    for start, limit in ((1, 3), (3, 2), (6, 5), (8, 1)):
+        rows, count = ranking_window_counted(session=session, start=start, limit=limit)
+        assert count == 7
+        assert rows == ranking_top(session=session, limit=limit, offset=start - 1)
+        assert [row.nickname for row in rows] == [name for name, *_ in RANKED][start - 1 : start - 1 + limit]
+        assert [row.rank for row in rows] == list(range(start, start + len(rows)))
