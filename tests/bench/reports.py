@@ -239,10 +239,10 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def server_cpu(*, master: int, database: str) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn workers (children of `master`) and by PostgreSQL's
-    backends of `database`: per request, a figure that does not depend on what else the machine runs."""
-    workers = postgres = 0.0
+def server_cpu(*, master: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each gunicorn worker (children of `master`) and each of PostgreSQL's
+    backends of `database`, by pid: per request, a figure that does not depend on what else runs."""
+    found: dict[str, dict[int, float]] = {"workers": {}, "postgres": {}}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -253,10 +253,15 @@ def server_cpu(*, master: int, database: str) -> dict[str, float]:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if parent == master:
-            workers += _process_cpu(int(entry.name))
+            found["workers"][int(entry.name)] = _process_cpu(int(entry.name))
         elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
-            postgres += _process_cpu(int(entry.name))
-    return {"workers": workers, "postgres": postgres}
+            found["postgres"][int(entry.name)] = _process_cpu(int(entry.name))
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings by the processes alive at the second (one that exited is lost)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def warm(*, port: int, paths: list[str], token: str, count: int) -> None:
@@ -267,7 +272,7 @@ def warm(*, port: int, paths: list[str], token: str, count: int) -> None:
             assert answer.status == 200, (path, answer.status)
 
 
-def load(*, port: int, paths: list[str], token: str, seconds: int, connections: int, cpu: Any) -> dict[str, float]:
+def load(*, port: int, paths: list[str], token: str, seconds: int, connections: int, cpu: Any) -> dict[str, Any]:
     """Run wrk over `paths` (in a fixed shuffled order) and return requests/s, latency percentiles (ms)
     and the CPU milliseconds per request of the server's workers and PostgreSQL (`cpu()` reads them)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -286,7 +291,7 @@ def load(*, port: int, paths: list[str], token: str, seconds: int, connections: 
             after = cpu()
     line = next(line for line in answer.stdout.splitlines() if line.startswith("RESULT"))
     requests, micros, errors, p50, p95, p99 = line.split()[1:]
-    served = max(1, int(requests))
+    served = int(requests)
     return {
         "requests": int(requests),
         "requests_per_s": int(requests) / (int(micros) / 1e6),
@@ -294,10 +299,17 @@ def load(*, port: int, paths: list[str], token: str, seconds: int, connections: 
         "p50_ms": float(p50),
         "p95_ms": float(p95),
         "p99_ms": float(p99),
-        "worker_cpu_ms_per_request": (after["workers"] - before["workers"]) * 1000 / served,
-        "postgres_cpu_ms_per_request": (after["postgres"] - before["postgres"]) * 1000 / served,
+        # None when no request finished (the naive versions at depth): no per-request figure then.
+        "worker_cpu_ms_per_request": cpu_used(before["workers"], after["workers"]) * 1000 / served if served else None,
+        "postgres_cpu_ms_per_request": (
+            cpu_used(before["postgres"], after["postgres"]) * 1000 / served if served else None
+        ),
         "load_average": os.getloadavg()[0],
     }
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
@@ -386,7 +398,7 @@ def main() -> None:
             print(
                 f"{name:46} {kind:10} {figures['requests_per_s']:8.1f} {figures['p50_ms']:8.2f} "
                 f"{figures['p95_ms']:8.2f} {figures['p99_ms']:8.2f} {figures['errors']:7d}"
-                f" {figures['worker_cpu_ms_per_request']:20.2f} {figures['postgres_cpu_ms_per_request']:9.2f}"
+                f" {_ms(figures['worker_cpu_ms_per_request']):>20} {_ms(figures['postgres_cpu_ms_per_request']):>9}"
                 f" {figures['load_average']:5.1f}"
             )
     print(
