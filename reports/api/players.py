@@ -27,7 +27,7 @@ from reports.api.serializers import (
     WindowQuery,
     api_time,
 )
-from reports.api.sessions import window_links
+from reports.api.sessions import ranked_data, window_links
 from scoreboard.models import Standing
 from scoreboard.selectors.history import (
     LeaderboardEntry,
@@ -168,17 +168,8 @@ class LeaderboardOutput(serializers.Serializer):
 
 
 def entry_data(entry: LeaderboardEntry, zone: tzinfo | None = None) -> dict[str, Any]:
-    """One LeaderboardEntryOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
-    return {
-        "rank": entry.rank,
-        "nickname": entry.nickname,
-        "score": entry.score,
-        "lives": entry.lives,
-        "shots": entry.shots,
-        "level": entry.level,
-        "event_time": api_time(entry.event_time, zone),
-        "session_id": entry.session_id,
-    }
+    """One LeaderboardEntryOutput, as its serializer writes it: a RankedOutput and the session."""
+    return {**ranked_data(entry, zone), "session_id": entry.session_id}
 
 
 class LeaderboardApi(ReportsApi):

@@ -29,7 +29,7 @@ from reports.api.serializers import (
     api_time,
 )
 from scoreboard.selectors import RankedStanding, ranking_position_around
-from scoreboard.selectors.history import session_summary, sessions_compare
+from scoreboard.selectors.history import LeaderboardEntry, session_summary, sessions_compare
 from scoreboard.selectors.windows import ranking_rows, ranking_window_counted
 from sessions.models import GameSession
 from sessions.selectors import session_list, session_map
@@ -60,7 +60,7 @@ def session_data(session: GameSession) -> dict[str, Any]:
     }
 
 
-def ranked_data(row: RankedStanding, zone: tzinfo | None = None) -> dict[str, Any]:
+def ranked_data(row: RankedStanding | LeaderboardEntry, zone: tzinfo | None = None) -> dict[str, Any]:
     """One RankedOutput, as its serializer writes it (see reports.api.serializers.api_time)."""
     return {
         "rank": row.rank,
