@@ -156,12 +156,12 @@ def _verified_claims(token: str, policy: TokenPolicy) -> dict[str, Any] | None:
         with _verified_lock:
             _verified.pop(cache_key, None)
         return None
-    return claims
+    return dict(claims)  # a copy: a caller that changed it would change every later request's claims
 
 
 def _verified_keep(token: str, policy: TokenPolicy, kid: str, key: Any, claims: dict[str, Any]) -> None:
     with _verified_lock:
-        _verified[(token, policy.jwks_url, policy.issuer, policy.leeway)] = (kid, key, claims)
+        _verified[(token, policy.jwks_url, policy.issuer, policy.leeway)] = (kid, key, dict(claims))
         while len(_verified) > VERIFIED_TOKENS_MAX:
             _verified.popitem(last=False)
 

@@ -98,3 +98,13 @@ def test_the_memory_is_bounded(own_pool, test_key: SigningKey, settings, monkeyp
     assert len(tokens._verified) == 5
     # The oldest were forgotten, not refused: verified in full again.
     assert tokens.token_verify(signed[0], policy=policy)["sub"] == "client-0"
+
+
+def test_a_caller_changing_the_claims_it_got_does_not_change_the_remembered_ones(
+    own_pool, test_key: SigningKey
+) -> None:
+    token = test_key.sign(claims_for())
+    first = tokens.token_verify(token)
+    first["token_use"] = "changed by a caller"
+    again = tokens.token_verify(token)  # from memory
+    assert again["token_use"] != "changed by a caller"
