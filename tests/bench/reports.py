@@ -1,7 +1,7 @@
 """Reports API benchmark: `make bench-reports`. Prints a table and writes bench-results/reports.json.
 
-Loopback HTTP against gunicorn (sync workers) with wrk, authenticated as a REST client (a signed
-access token, keys from a JWKS endpoint this script serves), for the ranking page, a player's
+Loopback HTTP against gunicorn as the README runs it in production (gthread workers) with wrk,
+authenticated as a REST client (a signed access token, keys from a JWKS endpoint this script serves), for the ranking page, a player's
 position and the historical leaderboard; each beside a straightforward ORM version of the same
 endpoint (tests/bench/reports_urls.py) in the same run, on the same data.
 
@@ -9,8 +9,8 @@ Data (kept between runs in a database of its own, `<DATABASE_URL name>_reports_b
 session of BENCH_STANDINGS (default 1,000,000) standings, and three more sessions of
 BENCH_STANDINGS / 10 each whose players partly overlap, for the historical leaderboard.
 Knobs: BENCH_SECONDS (per endpoint, default 10), BENCH_CONNECTIONS (default 8),
-BENCH_WORKERS (gunicorn workers, default 3), BENCH_LEADERBOARD_DEPTH (deepest leaderboard
-window start, default 1000).
+BENCH_WORKERS (gunicorn workers, default 3), BENCH_THREADS (threads a worker, default 8),
+BENCH_LEADERBOARD_DEPTH (deepest leaderboard window start, default 1000).
 """
 
 from __future__ import annotations
@@ -188,6 +188,10 @@ def gunicorn_start(*, port: int, workers: int, jwks_url: str) -> subprocess.Pope
             "alienportal.wsgi:application",
             "--workers",
             str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            os.environ.get("BENCH_THREADS", "8"),
             "--bind",
             f"127.0.0.1:{port}",
             "--pythonpath",
