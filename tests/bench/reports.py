@@ -1,9 +1,10 @@
 """Reports API benchmark: `make bench-reports`. Prints a table and writes bench-results/reports.json.
 
 Loopback HTTP against gunicorn as the README runs it in production (gthread workers) with wrk,
-authenticated as a REST client (a signed access token, keys from a JWKS endpoint this script serves), for the ranking page, a player's
-position and the historical leaderboard; each beside a straightforward ORM version of the same
-endpoint (tests/bench/reports_urls.py) in the same run, on the same data.
+authenticated as a REST client (a signed access token, keys from a JWKS endpoint this script
+serves), for the ranking page, a player's position and the historical leaderboard; each beside a
+straightforward ORM version of the same endpoint (tests/bench/reports_urls.py) in the same run, on
+the same data.
 
 Data (kept between runs in a database of its own, `<DATABASE_URL name>_reports_bench`): one
 session of BENCH_STANDINGS (default 1,000,000) standings, and three more sessions of
