@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import plotly.graph_objects as go
@@ -10,15 +9,13 @@ from dash import dcc, html
 from dash.dependencies import Input, Output
 from django.conf import settings
 from django.utils import timezone
-from django_plotly_dash import DjangoDash
 
+from reports.dashboards.dash_apps import dash_app
 from scoreboard.selectors.capacity import MERGE_BELOW, SPLIT_AT, ShardCapacity, StreamCapacity, stream_capacity
 
 APP_NAME = "cost"
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="You are passing extra arguments", category=UserWarning)
-    app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
+app = dash_app(APP_NAME)
 
 
 def _share(value: float) -> str:

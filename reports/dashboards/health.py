@@ -6,7 +6,6 @@ scoreboard.pipeline); the page title carries the worst state, so a background ta
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +13,9 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, dcc, html
 from dash.dependencies import Input, Output
 from django.conf import settings
-from django_plotly_dash import DjangoDash
 
 from alienportal.dates import viewer_zone_abbreviation
+from reports.dashboards.dash_apps import dash_app
 from reports.dashboards.moments import age, wall_clock
 from scoreboard.selectors.health import (
     DEAD_LETTER_WINDOW_MINUTES,
@@ -29,9 +28,7 @@ from scoreboard.selectors.health import (
 APP_NAME = "ops_health"
 TITLE = "Operations health"
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="You are passing extra arguments", category=UserWarning)
-    app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
+app = dash_app(APP_NAME)
 
 
 def health_title(state: HealthState) -> str:

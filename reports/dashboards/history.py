@@ -6,7 +6,6 @@ callbacks only parse the filters and shape tables and charts.
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -14,9 +13,9 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from dash.dependencies import Input, Output, State
 from django.utils import timezone
-from django_plotly_dash import DjangoDash
 
 from alienportal.dates import viewer_zone_abbreviation
+from reports.dashboards.dash_apps import dash_app
 from reports.dashboards.moments import wall_clock, when
 from scoreboard.selectors.events import player_score_timeline
 from scoreboard.selectors.history import (
@@ -36,9 +35,7 @@ LEADERBOARD_SIZE = 20
 MAX_SESSIONS_SHOWN = 50
 MAX_HISTORY_ROWS = 100
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="You are passing extra arguments", category=UserWarning)
-    app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
+app = dash_app(APP_NAME)
 
 
 def _text(value: Any) -> str:

@@ -12,7 +12,6 @@ only restarts the loop should a request fail. django-plotly-dash's pipe and poke
 from __future__ import annotations
 
 import time
-import warnings
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,8 +21,8 @@ from dash import ClientsideFunction, dcc, html, no_update
 from dash.dependencies import Input, Output, State
 from django.conf import settings
 from django.utils import timezone
-from django_plotly_dash import DjangoDash
 
+from reports.dashboards.dash_apps import dash_app
 from reports.dashboards.moments import when
 from scoreboard.live import live_revision
 from scoreboard.selectors import RankedStanding, ranking_around, ranking_player_position, ranking_top
@@ -38,10 +37,7 @@ NEIGHBOURS = 3
 # The slow interval that restarts the poll loop if an answer was lost (a failed request, a reload).
 LOOP_RESTART_MS = 2_000
 
-with warnings.catch_warnings():
-    # update_title=None: Dash would otherwise retitle the page "Updating..." on every tick.
-    warnings.filterwarnings("ignore", message="You are passing extra arguments", category=UserWarning)
-    app = DjangoDash(APP_NAME, serve_locally=True, update_title=None)
+app = dash_app(APP_NAME)
 
 
 def _ranking_head(*, now_playing_hint: str | None = None) -> html.Thead:
