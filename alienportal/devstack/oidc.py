@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from alienportal.devstack.services import ChildService, free_port, http_answers, port_open, wait_until
+from alienportal.devstack.services import ChildService, child_start, free_port, http_answers, node_command, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = ROOT / "devtools" / "oidc"
@@ -72,49 +70,37 @@ def oidc_provider_start(
     `extra` of the returned service holds the portal's OIDC_* settings for it; `own_group` as
     in services.moto_start.
     """
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not installed; the development OpenID provider needs Node.js 20+")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        raise RuntimeError(f"{PROVIDER_DIR}/node_modules is missing: run `make oidc-provider` (npm ci)")
+    command = node_command(
+        directory=PROVIDER_DIR,
+        script="server.mjs",
+        package="oidc-provider",
+        make_target="oidc-provider",
+        what="the development OpenID provider",
+    )
     port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"oidc-provider-{port}.log"
-    env = {
-        **os.environ,
-        "OIDC_PORT": str(port),
-        "OIDC_ISSUER": issuer,
-        "OIDC_CLIENT_ID": client_id,
-        "OIDC_CLIENT_SECRET": client_secret,
-        "OIDC_REDIRECT_URIS": ",".join(redirect_uris),
-        "OIDC_POST_LOGOUT_REDIRECT_URIS": ",".join(post_logout_redirect_uris),
-        "OIDC_ACCOUNTS_FILE": str(accounts_file),
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [node, "server.mjs"],
-            cwd=PROVIDER_DIR,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            process_group=0 if own_group else None,
-        )
-
-    wait_until(
-        lambda: http_answers(port, "/.well-known/openid-configuration"),
+    service = child_start(
+        name="oidc-provider",
+        command=command,
+        cwd=PROVIDER_DIR,
+        port=port,
+        log_dir=log_dir,
+        ready=lambda: http_answers(port, "/.well-known/openid-configuration"),
         timeout=30,
         what="oidc-provider",
-        process=process,
-        log=log_path,
+        env={
+            "OIDC_PORT": str(port),
+            "OIDC_ISSUER": issuer,
+            "OIDC_CLIENT_ID": client_id,
+            "OIDC_CLIENT_SECRET": client_secret,
+            "OIDC_REDIRECT_URIS": ",".join(redirect_uris),
+            "OIDC_POST_LOGOUT_REDIRECT_URIS": ",".join(post_logout_redirect_uris),
+            "OIDC_ACCOUNTS_FILE": str(accounts_file),
+        },
+        own_group=own_group,
     )
-    return ChildService(
-        name="oidc-provider",
-        url=issuer,
-        process=process,
-        log_path=log_path,
-        extra=oidc_django_env(issuer=issuer, client_id=client_id, client_secret=client_secret),
-    )
+    service.extra = oidc_django_env(issuer=issuer, client_id=client_id, client_secret=client_secret)
+    return service
 
 
 ROLE_HINTS = {

