@@ -3,13 +3,10 @@ sessions, the test signing key and its JWKS endpoint, clean Redis and caches for
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,7 +23,15 @@ from sessions.models import GameSession
 from tests.factories import GameSessionFactory
 from tests.machine import CHROMIUM, CHROMIUM_ARGS, LOG_DIR
 from tests.streams import stream_create
-from tests.tokens import GAME_CLIENT_ID, REPORTS_CLIENT_ID, TEST_ISSUER, JwksServer, SigningKey, signing_key_new
+from tests.tokens import (
+    GAME_CLIENT_ID,
+    REPORTS_CLIENT_ID,
+    TEST_ISSUER,
+    JwksServer,
+    SigningKey,
+    jwks_served,
+    signing_key_new,
+)
 
 
 @pytest.fixture(scope="session")
@@ -129,27 +134,8 @@ def make_session() -> Callable[..., GameSession]:
 @pytest.fixture(scope="session")
 def jwks_server() -> Iterator[JwksServer]:
     """Serve a JWKS document on loopback whose keys a test can change; count the fetches."""
-    state = JwksServer(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests += 1
-            body = json.dumps({"keys": state.keys}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
+    with jwks_served() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

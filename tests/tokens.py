@@ -8,8 +8,12 @@ bad tokens; those are signed here with a test key that a small loopback JWKS end
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -39,9 +43,41 @@ def signing_key_new(kid: str) -> SigningKey:
 
 @dataclass
 class JwksServer:
+    """A JWKS endpoint on loopback: a test changes its keys, makes it fail (`status`) or slow (`delay`)."""
+
     url: str
     keys: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    status: int = 200
+    delay: float = 0.0
+
+
+@contextmanager
+def jwks_served(*, keys: list[dict[str, Any]] | None = None) -> Iterator[JwksServer]:
+    """Serve a JWKS document on loopback while the block runs; count the fetches."""
+    state = JwksServer(url="", keys=list(keys or []))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            time.sleep(state.delay)
+            body = json.dumps({"keys": state.keys}).encode() if state.status == 200 else b"down"
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
 
 
 def claims_for(**overrides: Any) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from reports.api.exports import csv_cell
 from reports.api.serializers import RANKED_COLUMNS
 from scoreboard.models import Standing
 from scoreboard.ranking import rank_key
-from sessions.models import GameSession, GameType
+from sessions.models import GameSession
+from tests.factories import GameSessionFactory
 from tests.machine import LOG_DIR
 from tests.portal import portal_client
 
@@ -106,9 +107,7 @@ def _standings_copy(session: GameSession) -> None:
 
 
 def test_a_million_standings_stream_in_flat_memory_and_equal_the_json(tmp_path: Path, record_property) -> None:  # type: ignore[no-untyped-def]
-    session = GameSession.objects.create(
-        session_id=SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=timezone.now(), closing_time=None
-    )
+    session = GameSessionFactory(session_id=SESSION_ID, opening_time=timezone.now())
     _standings_copy(session)
     admin = User.objects.create_superuser("export-admin", "export@example.com", "pw-export-1")
     out = tmp_path / "ranking.csv"

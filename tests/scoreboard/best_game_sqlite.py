@@ -31,6 +31,8 @@ def main(seeds: int) -> dict:
         Standing.objects.all().delete()
         ShardLease.objects.all().delete()
         GameSession.objects.all().delete()
+        # A raw row on purpose: this process checks the drain's best-game rule on SQLite alone, without
+        # the audit and the SSM publication that session_open brings (GameSessionFactory elsewhere).
         GameSession.objects.create(
             session_id=rule.SESSION_ID, game_type=GameType.MULTIPLE_TRIALS, opening_time=BASE_TIME - timedelta(hours=1)
         )

@@ -1,7 +1,7 @@
 """An independent replay of what a stream holds: what the standings, counts and dead letters must be.
 
 Written without the drain's code paths (only `snapshot_parse`, the record format's definition),
-so a test comparing the database against it checks the drain, not itself.
+so a test comparing the database against it (`assert_matches_replay`) checks the drain, not itself.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from alienportal.aws import aws_client
+from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, ShardLease, Standing
 from scoreboard.stream.records import RecordRejected, snapshot_parse
 
 
@@ -89,3 +91,19 @@ def _ranked(current: tuple[int, int, int, int], finished: list[tuple[int, int, i
 
     best = min(finished, key=order, default=None)
     return best if best is not None and order(best) < order(current) else current
+
+
+def assert_matches_replay(stream: str, closing: dict[str, datetime]) -> None:
+    """Every standing, event count, dead letter and discard equals an independent replay."""
+    expected = stream_replay(stream_read_all(aws_client("kinesis"), stream), closing=closing)
+    actual = {
+        (row.session.session_id, row.nickname): (row.score, row.lives, row.shots, row.level)
+        for row in Standing.objects.select_related("session")
+    }
+    assert actual == expected.standings
+    assert ScoreEvent.objects.count() == expected.events
+    assert DeadLetter.objects.count() == expected.dead_letters
+    discards = {row.session.session_id: row.after_closing for row in SessionDiscards.objects.select_related("session")}
+    assert discards == {key: value for key, value in expected.discarded.items() if value}
+    checkpoints = {lease.shard_id: int(lease.checkpoint) for lease in ShardLease.objects.filter(stream_name=stream)}
+    assert checkpoints == expected.last_sequence

@@ -17,10 +17,10 @@ from alienportal.aws import aws_client
 from scoreboard.models import ShardLease
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.tasks import stream_shards_sync
-from tests.scoreboard.replay import stream_read_all, stream_replay
-from tests.scoreboard.test_consumer import SESSION_ID, assert_matches_replay
+from tests.scoreboard.replay import assert_matches_replay, stream_read_all, stream_replay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+SESSION_ID = "X261127T110000"
 ROOT = Path(__file__).resolve().parents[2]
 
 

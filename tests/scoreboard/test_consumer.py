@@ -9,38 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alienportal.aws import aws_client
-from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, ShardLease, Standing
+from scoreboard.models import SessionDiscards, ShardLease
 from scoreboard.selectors import pipeline_shards, pipeline_workers, ranking_player_rank, ranking_top
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from scoreboard.stream.consumer import ShardReader, shard_drain
 from scoreboard.stream.leases import lease_acquire
 from scoreboard.stream.shards import shards_drainable, shards_sync, shards_unclaimed
-from tests.scoreboard.replay import stream_read_all, stream_replay
+from tests.scoreboard.replay import assert_matches_replay
+from tests.streams import drain_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SESSION_ID = "X261127T110000"
-
-
-def assert_matches_replay(stream: str, closing: dict) -> None:  # type: ignore[type-arg]
-    """Every standing, event count, dead letter and discard equals an independent replay."""
-    expected = stream_replay(stream_read_all(aws_client("kinesis"), stream), closing=closing)
-    actual = {
-        (row.session.session_id, row.nickname): (row.score, row.lives, row.shots, row.level)
-        for row in Standing.objects.select_related("session")
-    }
-    assert actual == expected.standings
-    assert ScoreEvent.objects.count() == expected.events
-    assert DeadLetter.objects.count() == expected.dead_letters
-    discards = {row.session.session_id: row.after_closing for row in SessionDiscards.objects.select_related("session")}
-    assert discards == {key: value for key, value in expected.discarded.items() if value}
-    checkpoints = {lease.shard_id: int(lease.checkpoint) for lease in ShardLease.objects.filter(stream_name=stream)}
-    assert checkpoints == expected.last_sequence
-
-
-def drain_all(stream: str, seconds: float = 2.5) -> None:
-    kinesis = aws_client("kinesis")
-    for lease in shards_drainable(leases=shards_sync(kinesis=kinesis, stream_name=stream)):
-        shard_drain(kinesis=kinesis, stream_name=stream, shard_id=lease.shard_id, owner="test", seconds=seconds)
 
 
 def test_a_simulated_game_with_faults_drains_to_exactly_the_replayed_standings(stream, make_session) -> None:

@@ -23,10 +23,10 @@ from scoreboard.selectors import ranking_player_rank
 from scoreboard.simulator import FaultPlan, GameSimulator, simulation_run
 from sessions.models import GameSession
 from tests.machine import LOG_DIR
-from tests.scoreboard.replay import stream_read_all, stream_replay
-from tests.scoreboard.test_consumer import SESSION_ID, assert_matches_replay
+from tests.scoreboard.replay import assert_matches_replay, stream_read_all, stream_replay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+SESSION_ID = "X261127T110000"
 ROOT = Path(__file__).resolve().parents[2]
 
 

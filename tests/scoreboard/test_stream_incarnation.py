@@ -20,8 +20,7 @@ from scoreboard.stream.persist import batch_persist
 from scoreboard.stream.routing import StreamRecord
 from scoreboard.stream.shards import ADOPTION_CLOCK_MARGIN, shards_sync, stream_incarnation
 from sessions.models import GameSession
-from tests.scoreboard.test_consumer import drain_all
-from tests.streams import stream_recreate
+from tests.streams import drain_all, stream_recreate
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
 SHARD = "shardId-000000000000"

@@ -40,7 +40,7 @@ def test_only_one_session_is_open_at_a_time(manager: User) -> None:
     with pytest.raises(SessionError, match="Evening is still open"):
         session_open(manager=manager, game_type=GameType.SINGLE_TRIAL)
 
-    # The database refuses it too, whoever writes.
+    # The database refuses it too, whoever writes: a raw row on purpose, past session_open's own check.
     with pytest.raises(IntegrityError), transaction.atomic():
         GameSession.objects.create(session_id="Sneaky", game_type=GameType.SINGLE_TRIAL, opening_time=timezone.now())
 

@@ -5,15 +5,14 @@ from django.utils import timezone
 
 from sessions.models import GameSession, GameType, Seat, SeatState
 from sessions.services import seats_release_finished
+from tests.factories import GameSessionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _session_with_players(*nicknames: str) -> GameSession:
     now = timezone.now()
-    session = GameSession.objects.create(
-        session_id="X261127T100000", game_type=GameType.SINGLE_TRIAL, opening_time=now, occupied_seats=len(nicknames)
-    )
+    session = GameSessionFactory(game_type=GameType.SINGLE_TRIAL, opening_time=now, occupied_seats=len(nicknames))
     Seat.objects.bulk_create(Seat(session=session, nickname=name, allocated_at=now) for name in nicknames)
     return session
 

@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from alienportal.auth.jwks import JwksUnavailable, jwks_signing_key
-from tests.tokens import signing_key_new
-
-
-@dataclass
-class Provider:
-    url: str
-    status: int = 200
-    delay: float = 0.0
-    requests: int = 0
+from tests.tokens import JwksServer, jwks_served, signing_key_new
 
 
 @pytest.fixture
-def provider() -> Iterator[Provider]:
+def provider() -> Iterator[JwksServer]:
     """A JWKS endpoint on loopback that can fail or be slow; counts its requests."""
-    key = signing_key_new("k1").public_jwk()
-    state = Provider(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests += 1
-            time.sleep(state.delay)
-            body = json.dumps({"keys": [key]}).encode() if state.status == 200 else b"down"
-            self.send_response(state.status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
+    with jwks_served(keys=[signing_key_new("k1").public_jwk()]) as server:
+        yield server
 
 
-def test_a_failing_jwks_endpoint_is_not_fetched_again_on_every_request(provider: Provider) -> None:
+def test_a_failing_jwks_endpoint_is_not_fetched_again_on_every_request(provider: JwksServer) -> None:
     """Before: every token verification retried the fetch while the provider was down."""
     provider.status = 500
     for _ in range(20):
@@ -64,7 +34,7 @@ def test_a_failing_jwks_endpoint_is_not_fetched_again_on_every_request(provider:
     assert provider.requests == 2
 
 
-def test_a_slow_jwks_fetch_holds_no_lock_over_other_key_sets(provider: Provider) -> None:
+def test_a_slow_jwks_fetch_holds_no_lock_over_other_key_sets(provider: JwksServer) -> None:
     """Before: one global lock was held for the whole fetch, so every verification waited on it."""
     cached = f"{provider.url}?other"
     assert jwks_signing_key(url=cached, kid="k1") is not None
@@ -81,7 +51,7 @@ def test_a_slow_jwks_fetch_holds_no_lock_over_other_key_sets(provider: Provider)
     assert waited < 1.0  # far below the 2 s the slow fetch takes
 
 
-def test_concurrent_callers_share_one_fetch(provider: Provider) -> None:
+def test_concurrent_callers_share_one_fetch(provider: JwksServer) -> None:
     provider.delay = 0.5
     results: list[Any] = []
     threads = [

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from sessions.models import GameSession, GameType
-from tests.factories import BASE_TIME
+from sessions.models import GameSession
+from sessions.services import session_close
+from tests.factories import BASE_TIME, GameSessionFactory
 from tests.portal import portal_client
 from tests.reports.dashboards.dash import SESSION_ID, dash_update
 from tests.reports.dashboards.health_state import shard_inject
@@ -68,9 +69,10 @@ def test_history_shows_opening_times_and_reads_days_in_the_viewers_zone(
     manager: Any, game_session: GameSession
 ) -> None:
     # 23:30 UTC on the 27th is 08:30 on the 28th in Tokyo: a Tokyo viewer finds it under the 28th.
-    late = GameSession.objects.create(
+    # One session is open at a time: the fixture's closes before this one opens.
+    session_close(manager=None, session=game_session)
+    late = GameSessionFactory(
         session_id="X261127T233000",
-        game_type=GameType.MULTIPLE_TRIALS,
         opening_time=BASE_TIME + timedelta(hours=13.5),
         closing_time=BASE_TIME + timedelta(hours=14),
     )

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from scoreboard.selectors.history import leaderboard_window
-from sessions.models import GameSession, GameType
-from tests.factories import BASE_TIME
+from sessions.models import GameSession
+from tests.factories import BASE_TIME, GameSessionFactory
 from tests.portal import portal_client
 from tests.reports.dashboards.dash import SESSION_ID, dash_update
 
@@ -48,10 +48,8 @@ def two_sessions(game_session: GameSession, standings_put: Any) -> tuple[GameSes
     standings_put([("ann", 300, 3, 10), ("bob", 500, 1, 40)])
     game_session.closing_time = BASE_TIME
     game_session.save()
-    later = GameSession.objects.create(
-        session_id="X261128T100000",
-        game_type=GameType.MULTIPLE_TRIALS,
-        opening_time=BASE_TIME + timedelta(days=1) - timedelta(hours=1),
+    later = GameSessionFactory(
+        session_id="X261128T100000", opening_time=BASE_TIME + timedelta(days=1) - timedelta(hours=1)
     )
     standings_put([("ann", 900, 2, 5), ("cid", 100, 3, 1)], session_id=later.session_id, seconds=86_400)
     return game_session, later

@@ -17,7 +17,7 @@ from scoreboard.stream.shards import shards_drainable, shards_sync
 from tests.machine import LOG_DIR
 from tests.scoreboard.archive.own_s3 import OwnS3
 from tests.scoreboard.archive.results import OTHER_ID, SESSION_ID, live_result
-from tests.scoreboard.test_consumer import drain_all
+from tests.streams import drain_all
 
 
 @pytest.fixture

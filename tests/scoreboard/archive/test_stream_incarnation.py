@@ -15,9 +15,8 @@ from scoreboard.archive.selectors import archive_status
 from scoreboard.models import DeadLetter, LeaseConsumer, ScoreEvent, ShardLease
 from sessions.models import GameSession
 from tests.scoreboard.archive.results import live_result, scoreboard_drop
-from tests.scoreboard.test_consumer import drain_all
 from tests.scoreboard.test_stream_incarnation import FIRST_RUN, SECOND_RUN, _put, _put_raw
-from tests.streams import stream_recreate
+from tests.streams import drain_all, stream_recreate
 
 pytestmark = [pytest.mark.shards(1), pytest.mark.django_db(transaction=True)]
 
