@@ -117,6 +117,29 @@ class AuditHistoryMixin:
         return TemplateResponse(request, "admin/audit_history.html", context)
 
 
+class PolicyAdmin(admin.ModelAdmin):
+    """An admin page whose rights the access policy gives: `view_capability` to see it,
+    `change_capability` to add, change and delete (roles come from groups, not model permissions)."""
+
+    view_capability: Capability
+    change_capability: Capability
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can(request, self.view_capability)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request, self.view_capability)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can(request, self.change_capability)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request, self.change_capability)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request, self.change_capability)
+
+
 class ReadOnlyAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """An admin page that callers with `view_capability` may read and nobody, not even a superuser, may edit.
 

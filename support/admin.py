@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from alienportal.admin import AuditHistoryMixin
+from alienportal.access import Capability
+from alienportal.admin import AuditHistoryMixin, PolicyAdmin
 from scoreboard.cheats import Limits
 from scoreboard.models import CheatRules
 from sessions.models import ONE_GAME_TYPES, GameSession
-from support.access import may_configure_support, may_work_tickets
+from support.access import may_work_tickets
 from support.errors import DomainError, Invalid
 from support.models import CannedReply, SlaPolicy, Status, Ticket, TicketQuerySet
 from support.selectors import SAVED_VIEW_LABELS, Clock, SavedView, desk_summary, ticket_sla, tickets_view
@@ -136,7 +137,7 @@ class AssignForm(forms.Form):
 
 
 @admin.register(Ticket)
-class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class TicketAdmin(AuditHistoryMixin, PolicyAdmin):
     list_display = ("id", "subject", "nickname", "category", "priority", "status", "assignee", "sla", "created_at")
     list_display_links = ("id", "subject")
     list_filter = (SavedViewFilter, "status", "category", "priority", "source")
@@ -160,17 +161,7 @@ class TicketAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         return Ticket.objects.for_user(request.user).select_related("assignee", "session")
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_work_tickets(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_work_tickets(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_work_tickets(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_work_tickets(request.user)
+    view_capability = change_capability = Capability.WORK_TICKETS
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a ticket is the record of what the desk told a player
@@ -391,56 +382,30 @@ class CannedReplyForm(forms.ModelForm):
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin):
+class CannedReplyAdmin(PolicyAdmin):
     """Canned replies: the desk reads and uses them, managers write them."""
 
     form = CannedReplyForm
     list_display = ("title", "body")
     search_fields = ("title", "body")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_work_tickets(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_work_tickets(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_configure_support(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
+    view_capability = Capability.WORK_TICKETS
+    change_capability = Capability.CONFIGURE_SUPPORT
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(PolicyAdmin):
     """SLA targets per priority: only managers change them (settings.SUPPORT_SLA_MINUTES otherwise)."""
 
     list_display = ("priority", "first_response_minutes", "resolution_minutes")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_configure_support(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_configure_support(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
+    view_capability = change_capability = Capability.CONFIGURE_SUPPORT
 
 
 @admin.register(CheatRules)
-class CheatRulesAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class CheatRulesAdmin(AuditHistoryMixin, PolicyAdmin):
     """The cheat rules' thresholds (one row): only managers change them (settings.CHEAT_* otherwise)."""
 
     list_display = ("__str__", "max_shots_per_second", "points_per_hit", "level_bonus", "updated_at")
+    view_capability = change_capability = Capability.CONFIGURE_SUPPORT
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         limits = Limits.from_settings()
@@ -454,17 +419,5 @@ class CheatRulesAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "clock_skew_seconds": int(limits.clock_skew.total_seconds()),
         }
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_configure_support(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
-
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_configure_support(request.user) and not CheatRules.objects.exists()
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_configure_support(request.user)
+        return super().has_add_permission(request) and not CheatRules.objects.exists()  # one row
