@@ -56,6 +56,24 @@ class Status(NamedTuple):
         }
 
 
+# The thresholds as a manager's CheatRules row names them; their defaults are the settings of the
+# same name, upper case, after CHEAT_ (CHEAT_MAX_SHOTS_PER_SECOND, ...).
+THRESHOLDS = (
+    "max_shots_per_second",
+    "fire_rate_slack_shots",
+    "points_per_hit",
+    "level_bonus",
+    "invaders_per_level",
+    "min_status_interval_ms",
+    "clock_skew_seconds",
+)
+
+
+def thresholds_from_settings() -> dict[str, Any]:
+    """Return the settings' thresholds under CheatRules' names (a new row's initial values)."""
+    return {name: getattr(settings, f"CHEAT_{name.upper()}") for name in THRESHOLDS}
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_shots_per_second: float
@@ -76,26 +94,22 @@ class Limits:
             return cls.from_settings() if settings.CHEAT_RULES_ENABLED else None
         if not rules.enabled:
             return None
-        return cls(
-            max_shots_per_second=rules.max_shots_per_second,
-            fire_rate_slack_shots=rules.fire_rate_slack_shots,
-            points_per_hit=rules.points_per_hit,
-            level_bonus=rules.level_bonus,
-            invaders_per_level=rules.invaders_per_level,
-            min_status_interval=timedelta(milliseconds=rules.min_status_interval_ms),
-            clock_skew=timedelta(seconds=rules.clock_skew_seconds),
-        )
+        return cls._of({name: getattr(rules, name) for name in THRESHOLDS})
 
     @classmethod
     def from_settings(cls) -> Limits:
+        return cls._of(thresholds_from_settings())
+
+    @classmethod
+    def _of(cls, thresholds: dict[str, Any]) -> Limits:
         return cls(
-            max_shots_per_second=settings.CHEAT_MAX_SHOTS_PER_SECOND,
-            fire_rate_slack_shots=settings.CHEAT_FIRE_RATE_SLACK_SHOTS,
-            points_per_hit=settings.CHEAT_POINTS_PER_HIT,
-            level_bonus=settings.CHEAT_LEVEL_BONUS,
-            invaders_per_level=settings.CHEAT_INVADERS_PER_LEVEL,
-            min_status_interval=timedelta(milliseconds=settings.CHEAT_MIN_STATUS_INTERVAL_MS),
-            clock_skew=timedelta(seconds=settings.CHEAT_CLOCK_SKEW_SECONDS),
+            max_shots_per_second=thresholds["max_shots_per_second"],
+            fire_rate_slack_shots=thresholds["fire_rate_slack_shots"],
+            points_per_hit=thresholds["points_per_hit"],
+            level_bonus=thresholds["level_bonus"],
+            invaders_per_level=thresholds["invaders_per_level"],
+            min_status_interval=timedelta(milliseconds=thresholds["min_status_interval_ms"]),
+            clock_skew=timedelta(seconds=thresholds["clock_skew_seconds"]),
         )
 
 

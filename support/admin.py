@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from alienportal.access import Capability
 from alienportal.admin import AuditHistoryMixin, PolicyAdmin
-from scoreboard.cheats import Limits
+from scoreboard.cheats import thresholds_from_settings
 from scoreboard.models import CheatRules
 from sessions.models import ONE_GAME_TYPES, GameSession
 from support.access import may_work_tickets
@@ -408,16 +408,7 @@ class CheatRulesAdmin(AuditHistoryMixin, PolicyAdmin):
     view_capability = change_capability = Capability.CONFIGURE_SUPPORT
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        limits = Limits.from_settings()
-        return {
-            "max_shots_per_second": limits.max_shots_per_second,
-            "fire_rate_slack_shots": limits.fire_rate_slack_shots,
-            "points_per_hit": limits.points_per_hit,
-            "level_bonus": limits.level_bonus,
-            "invaders_per_level": limits.invaders_per_level,
-            "min_status_interval_ms": int(limits.min_status_interval.total_seconds() * 1000),
-            "clock_skew_seconds": int(limits.clock_skew.total_seconds()),
-        }
+        return thresholds_from_settings()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and not CheatRules.objects.exists()  # one row
