@@ -36,6 +36,13 @@ def _current_session() -> dict[str, Any] | None:
     return session if isinstance(session, dict) and session.get("SessionId") else None
 
 
+def _progress_show(options: dict[str, Any], line: str) -> None:
+    """Rewrite the progress line on stderr, unless --quiet."""
+    if not options["quiet"]:
+        sys.stderr.write(f"\r  {line}")
+        sys.stderr.flush()
+
+
 # Faults the game API can carry: a status sent twice is still a valid status. The others are bytes
 # or records the API refuses (400 / 422 NoSeat) before they reach the stream: only --via stream puts them there.
 API_FAULTS = {"duplicates"}
@@ -124,12 +131,11 @@ class Command(BaseCommand):
         )
 
         def progress(summary: SimulationSummary) -> None:
-            if not options["quiet"]:
-                sys.stderr.write(
-                    f"\r  sent {summary.sent:>9,}  failed {summary.failed:>5,}  {summary.rate:>8,.0f} rec/s  "
-                    f"games finished {summary.games_finished:>6,}"
-                )
-                sys.stderr.flush()
+            _progress_show(
+                options,
+                f"sent {summary.sent:>9,}  failed {summary.failed:>5,}  {summary.rate:>8,.0f} rec/s  "
+                f"games finished {summary.games_finished:>6,}",
+            )
 
         try:
             summary = simulation_run(
@@ -169,12 +175,11 @@ class Command(BaseCommand):
             )
 
         def progress(summary: PlaySummary) -> None:
-            if not options["quiet"]:
-                sys.stderr.write(
-                    f"\r  sent {summary.sent:>9,}  {summary.rate:>6,.1f} rec/s  in game {pool.in_game():>4}  "
-                    f"games {summary.games_started:>6,}  seat refusals {sum(summary.seat_refusals.values()):>5,}"
-                )
-                sys.stderr.flush()
+            _progress_show(
+                options,
+                f"sent {summary.sent:>9,}  {summary.rate:>6,.1f} rec/s  in game {pool.in_game():>4}  "
+                f"games {summary.games_started:>6,}  seat refusals {sum(summary.seat_refusals.values()):>5,}",
+            )
 
         pool = PlayerPool(
             base_url=options["portal_url"],
