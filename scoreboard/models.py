@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from django.db import models
 
+from scoreboard.evidence import evidence_lines
 from sessions.identifiers import NICKNAME_MAX_CHARS
 from sessions.models import GameSession
 
@@ -360,6 +361,9 @@ class CheatFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} by {self.nickname} in {self.session.session_id}"
+
+    def evidence_lines(self) -> list[str]:
+        return evidence_lines(self.evidence)
 
 
 class CheatRules(models.Model):

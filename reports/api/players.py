@@ -37,13 +37,16 @@ from scoreboard.selectors.history import (
     player_positions,
     player_search,
 )
+from sessions.identifiers import NICKNAME_MAX_CHARS
 
 NICKNAME = OpenApiParameter("nickname", str, OpenApiParameter.PATH, description="The player's nickname.")
 
 
 class PlayerSearchQuery(serializers.Serializer):
     search = serializers.CharField(
-        required=False, max_length=64, help_text="Nicknames starting with this text (case-sensitive)."
+        required=False,
+        max_length=NICKNAME_MAX_CHARS,
+        help_text="Nicknames starting with this text (case-sensitive).",
     )
 
 

@@ -261,6 +261,11 @@ def test_the_leaderboard_and_a_players_history(rest, three) -> None:  # type: ig
     assert [p["nickname"] for p in players] == [f"p{i:02d}" for i in range(10)]
     ann = body(rest.get("/api/v1/players/?search=ann"))["results"]
     assert ann == [{"nickname": "ann", "sessions": 3, "best_score": 500, "last_played": ann[0]["last_played"]}]
+    # A nickname may be 128 characters long, and so may its search; a longer one is a 400 with a message.
+    assert body(rest.get("/api/v1/players/?search=" + "a" * 128))["results"] == []
+    too_long = rest.get("/api/v1/players/?search=" + "a" * 129)
+    assert too_long.status_code == 400
+    assert "128" in json.dumps(too_long.json())
 
 
 def test_csv_exports_equal_the_json_in_the_documented_columns_and_cannot_run_formulas(rest, three) -> None:  # type: ignore[no-untyped-def]

@@ -103,3 +103,24 @@ def test_duplicates_and_late_arrivals_raise_nothing() -> None:
     assert check(at(2000, score=10, shots=4, lives=2), previous=standing) == []  # delivered twice
     assert check(at(1000, score=5, shots=2, lives=3), previous=standing) == []  # older, arrived late
     assert check(at(1000, score=5, shots=2), at(1000, score=5, shots=2), at(1600, score=5, shots=3)) == []
+
+
+def test_evidence_reads_as_statuses_then_figures() -> None:
+    from scoreboard.evidence import evidence_lines
+
+    evidence = {
+        "snapshot": {"Score": 10, "Lives": 5, "Shots": 42, "Level": 1, "Timestamp": "2026-11-27T10:00:03+00:00"},
+        "previous": {"Score": 10, "Lives": 5, "Shots": 2, "Level": 1, "Timestamp": "2026-11-27T10:00:02+00:00"},
+        "shots": 40,
+        "max_shots_per_second": 2.0,
+    }
+    expected = [
+        "previous: Score 10 · Lives 5 · Shots 2 · Level 1 · 2026-11-27T10:00:02+00:00",
+        "snapshot: Score 10 · Lives 5 · Shots 42 · Level 1 · 2026-11-27T10:00:03+00:00",
+        "shots 40 · max shots per second 2.0",
+    ]
+    assert evidence_lines(evidence) == expected
+    # Stored as JSON, the evidence comes back in another key order: the lines do not change.
+    shuffled = {name: evidence[name] for name in ("shots", "snapshot", "max_shots_per_second", "previous")}
+    shuffled["snapshot"] = dict(sorted(evidence["snapshot"].items()))
+    assert evidence_lines(shuffled) == expected

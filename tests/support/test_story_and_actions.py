@@ -74,6 +74,12 @@ def test_the_story_shows_standings_trail_marks_seats_dead_letters_and_tickets(ma
     assert "2 anomalies" in page
     for shown in ("goes backwards", "lives increase", ">gap<", "Release seat", "earlier problem"):
         assert shown in page
+    # The flags' evidence reads as statuses, not as a Python dict.
+    assert (
+        "<code>previous: Score 20 · Lives 3 · Shots 3 · Level 1 · 2026-11-27T10:00:01+00:00</code><br>"
+        "<code>snapshot: Score 15 · Lives 3 · Shots 3 · Level 1 · 2026-11-27T10:00:02+00:00</code>"
+    ) in page
+    assert "{&#x27;" not in page
 
 
 def _one_game_session() -> GameSession:
