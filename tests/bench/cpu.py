@@ -12,7 +12,7 @@ def cpu_seconds(pid: int | str = "self", *, children: bool = False) -> float:
     """User + system CPU of a process from /proc, with its exited children's when asked (0 if it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:
         return 0.0
     ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
     return ticks / CLOCK_TICKS

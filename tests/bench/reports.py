@@ -46,6 +46,8 @@ import jwt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from tests.bench.cpu import cpu_seconds  # noqa: E402
+
 MAIN = "X261127T000001"
 OTHERS = ("X261126T000001", "X261125T000001", "X261124T000001")
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench"
@@ -232,18 +234,6 @@ end
 """
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used, from /proc (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def server_cpu(*, master: int, database: str) -> dict[str, dict[int, float]]:
     """CPU seconds used so far by each gunicorn worker (children of `master`) and each of PostgreSQL's
     backends of `database`, by pid: per request, a figure that does not depend on what else runs."""
@@ -258,9 +248,9 @@ def server_cpu(*, master: int, database: str) -> dict[str, dict[int, float]]:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if parent == master:
-            found["workers"][int(entry.name)] = _process_cpu(int(entry.name))
+            found["workers"][int(entry.name)] = cpu_seconds(int(entry.name))
         elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
-            found["postgres"][int(entry.name)] = _process_cpu(int(entry.name))
+            found["postgres"][int(entry.name)] = cpu_seconds(int(entry.name))
     return found
 
 
