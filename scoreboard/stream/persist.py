@@ -10,12 +10,13 @@ updates Redis after the commit.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from scoreboard.cheats import Limits
@@ -29,6 +30,11 @@ from scoreboard.stream.writer_postgresql import accepted_write_postgresql
 from scoreboard.stream.writer_sqlite import accepted_write_sqlite
 from sessions.services import seats_release_finished
 
+logger = logging.getLogger(__name__)
+
+# The unique constraint of a score event's identity (models.ScoreEvent).
+EVENT_IDENTITY = "score_event_one_per_record_of_stream"
+
 
 @dataclass
 class BatchOutcome:
@@ -40,6 +46,8 @@ class BatchOutcome:
     standings_changed: int = 0
     checkpoint: int | None = None
     changes: list[RankingChange] = field(default_factory=list)
+    # Its events went in without ON CONFLICT: the checkpoint it replaced proved them new.
+    events_proven_new: bool = False
 
 
 def batch_persist(
@@ -66,6 +74,32 @@ def batch_persist(
         checkpoint=checkpoint,
     )
     ttl = timedelta(seconds=lease_seconds if lease_seconds is not None else settings.STREAM_LEASE_SECONDS)
+    first = min(record.sequence_number for record in records)
+    try:
+        _batch_commit(fence, routed, outcome, first=first, millis_behind_latest=millis_behind_latest, ttl=ttl)
+    except IntegrityError as error:
+        if not outcome.events_proven_new or EVENT_IDENTITY not in str(error):
+            raise
+        # An event of the batch was there after all: written ahead of the drain by another writer
+        # (an archive replay). The whole transaction rolled back; write it again, skipping those.
+        logger.warning("events_present_after_checkpoint shard=%s first=%s", fence.shard_id, first)
+        outcome.events_proven_new = False
+        _batch_commit(
+            fence, routed, outcome, first=first, millis_behind_latest=millis_behind_latest, ttl=ttl, prove=False
+        )
+    return outcome
+
+
+def _batch_commit(
+    fence: Fence,
+    routed: RoutedBatch,
+    outcome: BatchOutcome,
+    *,
+    first: int,
+    millis_behind_latest: int | None,
+    ttl: timedelta,
+    prove: bool = True,
+) -> None:
     with transaction.atomic():
         now = timezone.now()
         if _is_postgresql():
@@ -78,15 +112,28 @@ def batch_persist(
                 cursor.execute("SET LOCAL synchronous_commit = off")
         # First statement: it takes the lease row's lock, so a takeover waits for this commit
         # and then reads the checkpoint it wrote; if the counter moved, we stop before writing.
+        # It returns the checkpoint it replaces: every batch committed on this shard before ours
+        # (ours by an earlier holder included) ended at or below it, and wrote its events with it.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE scoreboard_shardlease SET checkpoint = %s, checkpoint_at = %s, expires_at = %s"
-                " WHERE id = %s AND counter = %s AND owner = %s",
-                [str(checkpoint), now, now + ttl, fence.lease_pk, fence.counter, fence.owner],
+                _CHECKPOINT_REPLACE if _is_postgresql() else _CHECKPOINT_SET,
+                [str(outcome.checkpoint), now, now + ttl, fence.lease_pk, fence.counter, fence.owner],
             )
-            if cursor.rowcount != 1:
+            row = cursor.fetchone()
+            if row is None:
                 raise LeaseLost(f"{fence.stream_name}/{fence.shard_id} counter {fence.counter}")
-        batch_rows_write(routed=routed, outcome=outcome, now=now, stream_created_at=fence.incarnation)
+        # So a batch that starts after the checkpoint it replaces holds no record the drain ever
+        # wrote: its events need no ON CONFLICT (writer_postgresql.py). Another writer (an
+        # archive or dead-letter replay) could still have written one: the unique constraint
+        # fails the transaction then, and batch_persist writes the batch again without the proof.
+        outcome.events_proven_new = prove and row[0] is not None and int(row[0]) < first
+        batch_rows_write(
+            routed=routed,
+            outcome=outcome,
+            now=now,
+            stream_created_at=fence.incarnation,
+            events_new=outcome.events_proven_new,
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE scoreboard_shardmetrics SET records_processed = records_processed + %s,"
@@ -104,21 +151,43 @@ def batch_persist(
                 ],
             )
         ranking_after_commit(changes=outcome.changes, stream_name=fence.stream_name, shard_id=fence.shard_id)
-    return outcome
 
 
-def batch_rows_write(*, routed: RoutedBatch, outcome: BatchOutcome, now: datetime, stream_created_at: datetime) -> None:
+# The fenced checkpoint write; on PostgreSQL it returns the checkpoint it replaces (SQLite, the
+# demo's single writer, has no FOR UPDATE: its batches write their events with ON CONFLICT).
+_CHECKPOINT_REPLACE = (
+    "UPDATE scoreboard_shardlease AS lease SET checkpoint = %s, checkpoint_at = %s, expires_at = %s"
+    " FROM (SELECT id, checkpoint FROM scoreboard_shardlease WHERE id = %s FOR UPDATE) AS before"
+    " WHERE lease.id = before.id AND lease.counter = %s AND lease.owner = %s"
+    " RETURNING before.checkpoint"
+)
+_CHECKPOINT_SET = (
+    "UPDATE scoreboard_shardlease SET checkpoint = %s, checkpoint_at = %s, expires_at = %s"
+    " WHERE id = %s AND counter = %s AND owner = %s RETURNING NULL"
+)
+
+
+def batch_rows_write(
+    *,
+    routed: RoutedBatch,
+    outcome: BatchOutcome,
+    now: datetime,
+    stream_created_at: datetime,
+    events_new: bool = False,
+) -> None:
     """Write the routed batch's rows inside the caller's transaction (bulk statements only).
 
     `stream_created_at` is the stream incarnation the records were read from: an event or a dead
-    letter is one per (incarnation, shard, sequence number).
+    letter is one per (incarnation, shard, sequence number). `events_new`: none of the batch's
+    events can exist yet (batch_persist proves it from the fenced checkpoint); otherwise those
+    present are skipped.
     """
     if routed.accepted:
         limits = Limits.current()  # the cheat rules in force (None: off)
         if _is_postgresql():
             # Screens the staged batch for cheat suspects in SQL, checks them before the standings move.
             outcome.events, changed = accepted_write_postgresql(
-                routed, now=now, stream_created_at=stream_created_at, cheat_limits=limits
+                routed, now=now, stream_created_at=stream_created_at, cheat_limits=limits, events_new=events_new
             )
         else:
             # Before the standings move: each player's standing is the status before this batch.

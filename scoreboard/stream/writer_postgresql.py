@@ -30,8 +30,22 @@ def _bound_cursor() -> Iterator[Any]:
         yield cursor
 
 
+# A batch's events: re-delivered records (a replay, a rewound checkpoint) are skipped on the
+# event's identity ...
+EVENTS_FROM_STAGING = (
+    f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS}, stream_created_at)"  # noqa: S608 - constant columns
+    f" SELECT {EVENT_COLUMNS}, %s FROM scoreboard_batch_staging"
+)
+EVENTS_SKIPPING_PRESENT = EVENTS_FROM_STAGING + " ON CONFLICT (stream_created_at, shard_id, sequence_number) DO NOTHING"
+
+
 def accepted_write_postgresql(
-    routed: RoutedBatch, *, now: datetime, stream_created_at: datetime, cheat_limits: Limits | None = None
+    routed: RoutedBatch,
+    *,
+    now: datetime,
+    stream_created_at: datetime,
+    cheat_limits: Limits | None = None,
+    events_new: bool = False,
 ) -> tuple[int, list[tuple]]:
     """Write events and standings with one binary COPY into a per-connection staging table.
 
@@ -40,6 +54,11 @@ def accepted_write_postgresql(
     rules in force, the staged batch is screened before the standings move (flags.py). The batch's stream
     incarnation (`stream_created_at`, part of an event's identity) is one parameter of the events'
     INSERT, not a staging column.
+
+    `events_new`: the caller proved that no event of the batch can exist yet (batch_persist's
+    fenced checkpoint); the events then go in with a plain INSERT, a third cheaper than ON
+    CONFLICT DO NOTHING's speculative insertion. The unique constraint still holds: if the proof
+    was wrong, the statement fails with a unique violation and nothing of the batch commits.
     """
     with _bound_cursor() as cursor:
         cursor.execute(STAGING_TABLE)
@@ -62,12 +81,7 @@ def accepted_write_postgresql(
             suspects = cheat_suspects_postgresql(cursor, screen=screen)
             if suspects:
                 cheat_flags_batch(accepted=routed.accepted, now=now, limits=cheat_limits, only=suspects)
-        cursor.execute(
-            f"INSERT INTO scoreboard_scoreevent ({EVENT_COLUMNS}, stream_created_at)"  # noqa: S608 - constant columns
-            f" SELECT {EVENT_COLUMNS}, %s FROM scoreboard_batch_staging"
-            " ON CONFLICT (stream_created_at, shard_id, sequence_number) DO NOTHING",
-            [stream_created_at],
-        )
+        cursor.execute(EVENTS_FROM_STAGING if events_new else EVENTS_SKIPPING_PRESENT, [stream_created_at])
         events = cursor.rowcount
         cursor.execute(STANDINGS_FROM_STAGING, [now])
         changed = [tuple(row) for row in cursor.fetchall()]

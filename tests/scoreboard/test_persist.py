@@ -7,16 +7,17 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from alienportal.redis_clients import redis_client
 from scoreboard.models import DeadLetter, ScoreEvent, SessionDiscards, ShardLease, ShardMetrics, Standing
 from scoreboard.selectors import discards_after_closing, ranking_player_rank, ranking_top
 from scoreboard.services import dead_letters_replay
 from scoreboard.stream.leases import LeaseLost, lease_acquire
-from scoreboard.stream.persist import batch_persist
+from scoreboard.stream.persist import BatchOutcome, batch_persist, batch_rows_write
 from scoreboard.stream.publish import live_channel
-from scoreboard.stream.routing import StreamRecord
+from scoreboard.stream.routing import StreamRecord, batch_route
 from sessions.models import Seat, SeatState
 from tests.factories import BASE_TIME, record
 
@@ -45,6 +46,41 @@ def test_the_same_record_delivered_twice_counts_once(make_session, fence) -> Non
 
     assert ScoreEvent.objects.count() == 1
     assert _standing("ann") == (50, 3, 10)
+
+
+def test_a_batch_after_the_checkpoint_it_replaces_writes_its_events_as_new(make_session, fence) -> None:
+    make_session()
+    first = batch_persist(fence=fence, records=[record(1, score=10)])  # no checkpoint yet: nothing proven
+    second = batch_persist(fence=fence, records=[record(3, score=30, seconds=3), record(2, score=20, seconds=2)])
+    again = batch_persist(fence=fence, records=[record(3, score=30, seconds=3)])  # re-delivered: not after it
+
+    assert [first.events_proven_new, second.events_proven_new, again.events_proven_new] == [False, True, False]
+    assert [first.events, second.events, again.events] == [1, 2, 0]
+    assert ScoreEvent.objects.count() == 3
+    assert _standing("ann")[0] == 30
+
+
+def test_an_event_written_ahead_of_the_drain_is_not_written_twice(make_session, fence, caplog) -> None:
+    make_session()
+    batch_persist(fence=fence, records=[record(1, score=10)])
+    # Another writer (an archive replay, through the same rows writer) wrote record 3 first.
+    with transaction.atomic():
+        batch_rows_write(
+            routed=batch_route(shard_id=fence.shard_id, records=[record(3, score=30, seconds=3)]),
+            outcome=BatchOutcome(),
+            now=timezone.now(),
+            stream_created_at=fence.incarnation,
+        )
+
+    outcome = batch_persist(fence=fence, records=[record(2, score=20, seconds=2), record(3, score=30, seconds=3)])
+
+    # The proof failed on the unique constraint; the batch was written again, skipping record 3.
+    assert "events_present_after_checkpoint" in caplog.text
+    assert (outcome.events_proven_new, outcome.events) == (False, 1)
+    assert sorted(ScoreEvent.objects.values_list("sequence_number", flat=True)) == [1, 2, 3]
+    assert _standing("ann")[0] == 30
+    assert int(ShardLease.objects.get().checkpoint) == 3
+    assert ShardMetrics.objects.get().records_processed == 3
 
 
 def test_equal_timestamps_resolve_on_stream_position_whatever_the_batching(make_session, fence) -> None:
