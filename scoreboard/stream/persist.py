@@ -194,14 +194,12 @@ def batch_rows_write(
             cheat_flags_batch(accepted=routed.accepted, now=now, limits=limits)
             outcome.events, changed = accepted_write_sqlite(routed, now=now, stream_created_at=stream_created_at)
         outcome.standings_changed = len(changed)
-        outcome.changes = [
-            RankingChange(session_pk=row[0], nickname=row[1], revision=row[2], rank_key=row[3]) for row in changed
-        ]
+        outcome.changes = [RankingChange(*row[:4]) for row in changed]  # session pk, nickname, revision, rank key
         finished: dict[int, list[str]] = {}
         for session_pk, nickname, _revision, _key, lives in changed:
             if lives == 0:
                 finished.setdefault(session_pk, []).append(nickname)
-        sessions = {item.session.pk: item.session for item in routed.accepted}
+        sessions = routed.sessions
         # Sorted so that concurrent batches lock session rows in the same order (no deadlock).
         for session_pk in sorted(finished):
             seats_release_finished(session=sessions[session_pk], nicknames=finished[session_pk])

@@ -66,6 +66,8 @@ class RoutedBatch:
     accepted: list[AcceptedRecord] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
     discarded: dict[int, int] = field(default_factory=dict)  # session pk -> records after closing
+    # The sessions of the accepted records, by primary key.
+    sessions: dict[int, GameSession] = field(default_factory=dict)
     # The accepted records screened for cheat suspects while routing (flags.batch_screen), if so.
     cheat_screen: BatchScreen | None = None
 
@@ -143,6 +145,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                 first = player not in players
                 if first:
                     players.add(player)
+                    routed.sessions[session_pk] = session
                 row = (
                     session_pk,
                     nickname,

@@ -84,5 +84,5 @@ def accepted_write_postgresql(
         cursor.execute(EVENTS_FROM_STAGING if events_new else EVENTS_SKIPPING_PRESENT, [stream_created_at])
         events = cursor.rowcount
         cursor.execute(STANDINGS_FROM_STAGING, [now])
-        changed = [tuple(row) for row in cursor.fetchall()]
+        changed = cursor.fetchall()  # tuples (psycopg's default row factory)
     return events, changed
