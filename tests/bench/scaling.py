@@ -1,11 +1,12 @@
 """Scaling out: 1, 2 and 4 drain worker processes on a 4-shard stream, in one run (`make bench-scaling`).
 
-Each worker process holds the leases of its share of the shards (4, 2 or 1) and drains their
-batches through the drain's own BatchPipeline and batch_persist, as GetRecords would return them
-from a backlog (built before the start, as in `make bench`). All workers start together; the
-figures are the records of all shards over the wall time until the last one finishes, the CPU
-time the workers spent per record, and PostgreSQL's (its server processes' CPU over the same
-interval, read from /proc: every PostgreSQL process counts, so run it on an otherwise idle machine).
+Each worker process holds the leases of its share of the shards (4, 2 or 1) and drains each of
+them on a thread of its own, as `manage.py stream_drain` does; their batches go through the
+drain's own BatchPipeline and batch_persist, as GetRecords would return them from a backlog
+(built before the start, as in `make bench`). All workers start together; the figures are the
+records of all shards over the wall time until the last one finishes, the CPU time the workers
+spent per record, and PostgreSQL's (its server processes' CPU over the same interval, read from
+/proc: every PostgreSQL process counts, so run it on an otherwise idle machine).
 Sizes: BENCH_SCALE_RECORDS (default 200,000), BENCH_PLAYERS (20,000).
 Prints a table and writes bench-results/scaling.json.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ os.environ.setdefault("DJANGO_READ_DOT_ENV", "0")
 import django  # noqa: E402
 
 django.setup()
+
+from django.db import connection  # noqa: E402
 
 from tests.bench.cpu import cpu_seconds, postgres_cpu  # noqa: E402
 from tests.bench.ingest import _env_int, batches, bench_database, reset  # noqa: E402
@@ -53,13 +57,22 @@ def worker_main(index: int, workers: int, count: int, players: int) -> None:
     sys.stdin.readline()
     cpu = cpu_seconds()
     started = time.perf_counter()
-    records = 0
-    for shard, batch in work:
-        pipelines[shard].add(batch, 1000)
-        records += len(batch)
-    for pipeline in pipelines.values():
-        pipeline.commit()
-        pipeline.close()
+    records = sum(len(batch) for _, batch in work)
+
+    def shard_thread(shard: str) -> None:
+        # As manage.py stream_drain runs them: each shard on a thread of its own, with its own connection.
+        for batch_shard, batch in work:
+            if batch_shard == shard:
+                pipelines[shard].add(batch, 1000)
+        pipelines[shard].commit()
+        pipelines[shard].close()
+        connection.close()
+
+    threads = [threading.Thread(target=shard_thread, args=(shard,)) for shard in mine]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     seconds = time.perf_counter() - started
     print(json.dumps({"records": records, "seconds": seconds, "cpu_seconds": cpu_seconds() - cpu}), flush=True)
 
