@@ -102,12 +102,10 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
     grace = timedelta(seconds=settings.STREAM_CLOSING_GRACE_SECONDS)
     accepted = routed.accepted.append
     players: set[tuple[int, str]] = set()
-    # Each session's primary key and closing time, read once (model attribute access costs per record).
-    known = {session_id: (session, session.pk, session.closing_time) for session_id, session in sessions.items()}
     for record, snapshot in parsed:
         try:
             arrival = record.arrival
-            session, session_pk, closing_time = known.get(snapshot.session_id) or (None, 0, None)
+            session = sessions.get(snapshot.session_id)
             if session is None:
                 routed.rejected.append(
                     RejectedRecord(
@@ -119,13 +117,13 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                         arrival=arrival,
                     )
                 )
-            elif closing_time is not None and (
-                snapshot.timestamp > closing_time
+            elif session.closing_time is not None and (
+                snapshot.timestamp > session.closing_time
                 # Backdated but put on the stream after closing (and its grace, for snapshots
                 # still in flight when the manager closed): it would rewrite final results.
-                or (arrival is not None and arrival > closing_time + grace)
+                or (arrival is not None and arrival > session.closing_time + grace)
             ):
-                routed.discarded[session_pk] = routed.discarded.get(session_pk, 0) + 1
+                routed.discarded[session.pk] = routed.discarded.get(session.pk, 0) + 1
             elif arrival is not None and snapshot.timestamp > arrival + skew:
                 # Stamped in the future (up to the year 9999): it would outrank every real snapshot
                 # of the player for good, since a standing only moves to newer timestamps.
@@ -141,6 +139,7 @@ def batch_route(*, shard_id: str, records: Sequence[StreamRecord]) -> RoutedBatc
                 )
             else:
                 _, nickname, score, lives, shots, level, timestamp = snapshot
+                session_pk = session.pk
                 player = (session_pk, nickname)
                 first = player not in players
                 if first:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,15 @@ from scoreboard.models import DeadLetter, ScoreEvent, ShardLease, ShardMetrics, 
 from scoreboard.ranking import rank_key
 from scoreboard.stream.leases import lease_acquire
 from scoreboard.stream.persist import batch_persist
-from scoreboard.stream.records import INT_BOUNDS, MAX_RECORD_BYTES, RecordRejected, Snapshot, snapshot_parse
+from scoreboard.stream.records import (
+    INT_BOUNDS,
+    MAX_RECORD_BYTES,
+    RecordRejected,
+    Snapshot,
+    _record_check_each_field,
+    _record_validate,
+    snapshot_parse,
+)
 from scoreboard.stream.routing import StreamRecord
 from sessions.models import GameSession, GameType
 
@@ -94,6 +103,42 @@ def test_any_bytes_parse_or_are_rejected_with_a_reason(data: bytes) -> None:
         for name, (low, high) in INT_BOUNDS.items():
             assert low <= getattr(snapshot, name.lower()) <= high
     assert reason in {"", *KNOWN_REASONS}
+
+
+# Each integer field's bounds and one past them, and the values a fast path could take for others.
+EDGES = [
+    *sorted({edge for low, high in INT_BOUNDS.values() for edge in (low - 1, low, high, high + 1)}),
+    *(2**64, 1.0, 1.5, True, " ann ", "", "a\x00b", None),
+]
+
+
+def _outcome(validate: Callable[[object], Snapshot], record: object) -> object:
+    try:
+        return validate(record)
+    except RecordRejected as rejected:
+        return (rejected.reason, rejected.detail)
+
+
+FIELDS = ("SessionId", "Nickname", "Score", "Lives", "Shots", "Level", "Timestamp")
+MISSING = object()
+
+
+def test_the_fast_path_accepts_and_rejects_exactly_as_the_field_by_field_checks() -> None:
+    """Every record with one or two fields at an edge value (or missing) ends as the checks in their order say."""
+    game = Snapshot(SESSION_ID, "ann", 5, 3, 10, 2, datetime(2026, 11, 27, 9, tzinfo=UTC)).as_record()
+    values = [*EDGES, MISSING, "X2611", "0001-01-01T00:00:00+01:00", "2026-11-27T09:00:00Z", "2026-11-27"]
+    cases = 0
+    for first, second in itertools.combinations_with_replacement(FIELDS, 2):
+        for one, other in itertools.product(values, values if first != second else [None]):
+            record = dict(game)
+            for name, value in ((first, one), (second, other)) if first != second else ((first, one),):
+                if value is MISSING:
+                    record.pop(name)
+                else:
+                    record[name] = value
+            assert _outcome(_record_validate, record) == _outcome(_record_check_each_field, record), record
+            cases += 1
+    assert cases > 10_000
 
 
 @given(
