@@ -23,11 +23,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from tests.bench.cpu import cpu_seconds  # noqa: E402
+from tests.tokens import jwks_served  # noqa: E402
 
 MAIN = "X261127T000001"
 OTHERS = ("X261126T000001", "X261125T000001", "X261124T000001")
@@ -137,22 +137,13 @@ class Keys:
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        document = json.dumps({"keys": [{**jwk, "kid": "bench", "alg": "RS256", "use": "sig"}]}).encode()
+        # The suite's loopback JWKS server (tests.tokens), held open until close().
+        self._served = ExitStack()
+        served = self._served.enter_context(jwks_served(keys=[{**jwk, "kid": "bench", "alg": "RS256", "use": "sig"}]))
+        self.url = served.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(document)))
-                self.end_headers()
-                self.wfile.write(document)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def close(self) -> None:
+        self._served.close()
 
     def token(self) -> str:
         now = int(time.time())
@@ -379,7 +370,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        keys.server.shutdown()
+        keys.close()
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "reports.json").write_text(json.dumps(results, indent=2))

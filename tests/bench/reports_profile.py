@@ -103,7 +103,7 @@ def main() -> None:
         )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-    keys.server.shutdown()
+    keys.close()
 
 
 if __name__ == "__main__":
