@@ -32,14 +32,14 @@ from scoreboard.selectors import RankedStanding, ranking_position_around
 from scoreboard.selectors.history import LeaderboardEntry, session_summary, sessions_compare
 from scoreboard.selectors.windows import ranking_rows, ranking_window_counted
 from sessions.models import GameSession
-from sessions.selectors import session_list, session_map
+from sessions.selectors import session_by_id, session_list
 
 SESSION_ID = OpenApiParameter("session_id", str, OpenApiParameter.PATH, description="The game's session id.")
 NICKNAME = OpenApiParameter("nickname", str, OpenApiParameter.PATH, description="The player's nickname.")
 
 
 def session_found(*, session_id: str) -> GameSession:
-    session = session_map(session_ids=[session_id]).get(session_id)
+    session = session_by_id(session_id)
     if session is None:
         raise NotFound(f"No session {session_id!r}.", code="SessionNotFound")
     return session

@@ -22,7 +22,7 @@ from alienportal.dates import js_time
 from alienportal.kinesis_puts import PutFailed, kinesis_put
 from scoreboard.selectors import ranking_top
 from scoreboard.stream.records import RecordRejected, snapshot_parse
-from sessions.selectors import seat_is_playing, session_map
+from sessions.selectors import seat_is_playing, session_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class ScoreboardGetApi(GameApi):
         # The game polls this every 2 s and sorts `Scoreboard` itself: an unknown session is an
         # empty scoreboard, never an error the game would have to survive.
         session_id = request.query_params.get("sessionId", "")
-        session = session_map(session_ids=[session_id]).get(session_id) if session_id else None
+        session = session_by_id(session_id) if session_id else None
         rows: list[dict[str, Any]] = []
         if session is not None:
             rows = [

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from sessions.models import GameSession, GameType, Seat
-from sessions.selectors import session_current
+from sessions.selectors import session_by_id, session_current
 from sessions.services import seat_allocate, seat_deallocate, session_close, session_open
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,23 @@ def test_seats_of_a_session_and_of_a_player(manager: User) -> None:
     assert list(Seat.objects.of_session(first).playing().values_list("nickname", flat=True)) == ["ann"]
     assert {seat.session for seat in Seat.objects.of_player("ann")} == {first, second}
     assert Seat.objects.of_session(second).of_player("bob").first() is None
+
+
+def test_session_by_id_reads_every_field_as_the_orm_does(manager: User) -> None:
+    closed = session_open(manager=manager, game_type=GameType.MULTIPLE_TRIALS, session_id="Closed")
+    session_close(manager=manager, session=closed)
+    timed = session_open(manager=manager, game_type=GameType.TIME_CONSTRAINED, session_id="Timed", minutes=5)
+    seat_allocate(nickname="ann")
+    for session_id in ("Closed", "Timed"):
+        found, expected = session_by_id(session_id), GameSession.objects.get(session_id=session_id)
+        assert found is not None
+        assert found.pk == expected.pk
+        fields = [field.attname for field in GameSession._meta.concrete_fields]
+        assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+        assert not found._state.adding
+        assert found._state.db == "default"
+    assert session_by_id("Timed").occupied_seats == 1  # type: ignore[union-attr]
+    assert session_by_id("Timed").closes_at == timed.closes_at is not None  # type: ignore[union-attr]
+    assert session_by_id("Closed").is_open is False  # type: ignore[union-attr]
+    assert session_by_id("Nope") is None
+    assert session_by_id("closed") is None  # ids are matched exactly
