@@ -4,7 +4,8 @@ Loopback HTTP against gunicorn as the README runs it in production (gthread work
 authenticated as a REST client (a signed access token, keys from a JWKS endpoint this script
 serves), for the ranking page, a player's position and the historical leaderboard; each beside a
 straightforward ORM version of the same endpoint (tests/bench/reports_urls.py) in the same run, on
-the same data.
+the same data; and the stack's floor (GET /api/auth/me/: the same server, middleware, DRF and token
+check, no database), what every call costs before its own work.
 
 Data (kept between runs in a database of its own, `<DATABASE_URL name>_reports_bench`): one
 session of BENCH_STANDINGS (default 1,000,000) standings, and three more sessions of
@@ -53,6 +54,11 @@ OTHERS = ("X261126T000001", "X261125T000001", "X261124T000001")
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench"
 CLIENT_ID = "reports-bench"
 BASE = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+# What any authenticated call costs before its own work: gunicorn, the middleware, DRF, the bearer
+# token's verification and a small JSON answer (GET /api/auth/me/ reads no database and no Redis).
+FLOOR = ["/api/auth/me/"]
 
 
 def _env_int(name: str, default: int) -> int:
@@ -355,6 +361,7 @@ def main() -> None:
         ("ranking page (50, random start)", ranking),
         ("player position (+/- 5 around)", players),
         (f"historical leaderboard (50, start <= {depth:,})", board),
+        ("stack floor: the caller's identity, no SQL", FLOOR),
     ]
     keys = Keys()
     token = keys.token()
@@ -380,7 +387,9 @@ def main() -> None:
     try:
         for name, paths in cases:
             row = {}
-            for kind, prefix in (("ours", "/api/v1"), ("naive ORM", "/api/bench/naive")):
+            # The stack's floor has no naive twin: the same path, nothing to compare.
+            versions = [("floor", "")] if paths is FLOOR else [("ours", "/api/v1"), ("naive ORM", "/api/bench/naive")]
+            for kind, prefix in versions:
                 print(f"{name}: {kind} ...", flush=True)
                 warm(port=port, paths=[prefix + path for path in paths], token=token, count=4 * workers)
                 row[kind] = load(
@@ -391,7 +400,9 @@ def main() -> None:
                     connections=connections,
                     cpu=lambda: server_cpu(master=server.pid, database=database["NAME"]),
                 )
-                row[kind]["statements_cancelled_after"] = database_quiet(database["NAME"])
+                cancelled = row[kind]["statements_cancelled_after"] = database_quiet(database["NAME"])
+                if cancelled:
+                    print(f"  cancelled {cancelled} of its statements still running (gunicorn logs them)", flush=True)
             results["endpoints"][name] = row
     finally:
         server.terminate()
