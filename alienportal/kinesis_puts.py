@@ -2,8 +2,8 @@
 
 One PutRecord per request costs the portal ~1.5-2 ms of CPU in botocore (serialising, signing,
 hooks) and the Kinesis endpoint one call each; at a full session's ~500 statuses/s that alone is
-most of a core. Here each process has flusher threads that take whatever requests have queued
-since their last call and put them in one PutRecords: a request alone goes out at once (no added
+most of a core. Here each process has a flusher thread that takes whatever requests have queued
+since its last call and puts them in one PutRecords: a request alone goes out at once (no added
 wait), and under load requests wait at most for the call in flight, so the gathering is bounded
 by Kinesis' own latency. Each caller gets its own record's outcome: a sequence number only once
 PutRecords answered that *this* record is on the stream (PutRecords fails records one by one,
@@ -60,7 +60,11 @@ class _Pending:
 class PutGatherer:
     """A process's queue of records to put, emptied by `flushers` threads, one PutRecords per stream each turn."""
 
-    def __init__(self, *, flushers: int = 2) -> None:
+    # One flusher: a second one sends while the first is in flight, so twice the calls of half the
+    # records each. Measured in `make bench-gameapi` (gunicorn gthread 3 x 8, kinesalite, two
+    # alternated runs each): one flusher 406 / 431 statuses/s at 3.38 / 3.35 ms of portal CPU each,
+    # two flushers 353 / 322 at 4.06 / 4.47 ms, and lower p50 and p95 with one.
+    def __init__(self, *, flushers: int = 1) -> None:
         self.flushers = flushers
         self._wake = threading.Condition()
         self._queue: list[_Pending] = []
