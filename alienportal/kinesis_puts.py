@@ -60,10 +60,11 @@ class _Pending:
 class PutGatherer:
     """A process's queue of records to put, emptied by `flushers` threads, one PutRecords per stream each turn."""
 
-    # One flusher: a second one sends while the first is in flight, so twice the calls of half the
-    # records each. Measured in `make bench-gameapi` (gunicorn gthread 3 x 8, kinesalite, two
-    # alternated runs each): one flusher 406 / 431 statuses/s at 3.38 / 3.35 ms of portal CPU each,
-    # two flushers 353 / 322 at 4.06 / 4.47 ms, and lower p50 and p95 with one.
+    # One flusher: a second one sends while the first is in flight, so more calls of fewer records
+    # each (kinesalite's CPU a status fell by a quarter with one). Measured in `make bench-gameapi`
+    # (gunicorn gthread 3 x 8, kinesalite, two alternated runs each): one flusher 406 / 431
+    # statuses/s at 3.38 / 3.35 ms of portal CPU each, two flushers 353 / 322 at 4.06 / 4.47 ms,
+    # and lower p50 and p95 with one.
     def __init__(self, *, flushers: int = 1) -> None:
         self.flushers = flushers
         self._wake = threading.Condition()

@@ -57,8 +57,12 @@ def test_session_by_id_reads_every_field_as_the_orm_does(manager: User) -> None:
         assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
         assert not found._state.adding
         assert found._state.db == "default"
-    assert session_by_id("Timed").occupied_seats == 1  # type: ignore[union-attr]
-    assert session_by_id("Timed").closes_at == timed.closes_at is not None  # type: ignore[union-attr]
-    assert session_by_id("Closed").is_open is False  # type: ignore[union-attr]
+    found_timed, found_closed = session_by_id("Timed"), session_by_id("Closed")
+    assert found_timed is not None
+    assert found_closed is not None
+    assert found_timed.occupied_seats == 1
+    assert timed.closes_at is not None
+    assert found_timed.closes_at == timed.closes_at
+    assert found_closed.is_open is False
     assert session_by_id("Nope") is None
     assert session_by_id("closed") is None  # ids are matched exactly
